@@ -1,0 +1,190 @@
+//! The enumerations of the data model, each with its extract code and its Chinese and English
+//! labels. The code is what files and the database hold; labels are for people.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::FieldError;
+
+/// Defines an enumeration whose variants are written in extracts as fixed lowercase codes.
+macro_rules! code_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident {
+            $($variant:ident = $code:literal, $zh:literal, $en:literal;)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $($variant,)+
+        }
+
+        impl $name {
+            /// Every variant, in the order the documentation lists them.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+            /// Every code accepted in an extract.
+            pub const CODES: &'static [&'static str] = &[$($code,)+];
+
+            pub const fn code(self) -> &'static str {
+                match self { $($name::$variant => $code,)+ }
+            }
+
+            pub const fn label_zh(self) -> &'static str {
+                match self { $($name::$variant => $zh,)+ }
+            }
+
+            pub const fn label_en(self) -> &'static str {
+                match self { $($name::$variant => $en,)+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = FieldError;
+
+            fn from_str(text: &str) -> Result<$name, FieldError> {
+                match text {
+                    $($code => Ok($name::$variant),)+
+                    _ => Err(FieldError::NotAllowed {
+                        value: text.to_owned(),
+                        allowed: $name::CODES.join(", "),
+                    }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+code_enum! {
+    /// Individual subscriber or group (enterprise) customer 集团客户.
+    CustomerKind {
+        Individual = "individual", "个人客户", "individual";
+        Group = "group", "集团客户", "group";
+    }
+}
+
+code_enum! {
+    /// VIP tier as recorded by CRM: 钻/金/银/普 members and the mass market 大众.
+    VipTier {
+        Diamond = "diamond", "钻石卡", "diamond";
+        Gold = "gold", "金卡", "gold";
+        Silver = "silver", "银卡", "silver";
+        Member = "member", "普通会员", "member";
+        Mass = "mass", "大众客户", "mass market";
+    }
+}
+
+code_enum! {
+    /// Prepaid or postpaid billing.
+    PaymentType {
+        Prepaid = "prepaid", "预付费", "prepaid";
+        Postpaid = "postpaid", "后付费", "postpaid";
+    }
+}
+
+code_enum! {
+    /// Radio access generation of a plan.
+    Network {
+        G4 = "4g", "4G", "4G";
+        G5 = "5g", "5G", "5G";
+    }
+}
+
+code_enum! {
+    /// State of a line at the extract date.
+    SubscriptionStatus {
+        Active = "active", "正常", "active";
+        Suspended = "suspended", "停机", "suspended";
+        ArrearsSuspended = "arrears_suspended", "欠费停机", "suspended for arrears";
+        NumberKeep = "number_keep", "停机保号", "number keep";
+        PreDisconnect = "pre_disconnect", "预拆机", "pre-disconnect";
+        Disconnected = "disconnected", "拆机离网", "disconnected";
+    }
+}
+
+code_enum! {
+    /// Timestamped events from billing, CRM and the switch.
+    EventType {
+        Suspension = "suspension", "停机", "suspension";
+        Arrears = "arrears", "欠费", "arrears";
+        CallForwardingSet = "call_forwarding_set", "设置呼叫转移", "call forwarding set";
+        CompetitorServiceCall = "competitor_service_call", "呼叫异网客服", "call to a competitor's service line";
+        PortingInquiry = "porting_inquiry", "携号转网咨询", "porting inquiry";
+        DisconnectionRequest = "disconnection_request", "拆机申请", "disconnection request";
+        PlanChange = "plan_change", "套餐变更", "plan change";
+        Complaint = "complaint", "投诉", "complaint";
+        Reactivation = "reactivation", "复机", "reactivation";
+        Disconnection = "disconnection", "拆机离网", "disconnection";
+    }
+}
+
+code_enum! {
+    /// Binding that ties a line to the operator (绑定).
+    ContractKind {
+        Points = "points", "积分绑定", "points binding";
+        Device = "device", "合约购机", "device contract";
+        ServicePack = "service_pack", "业务包绑定", "service pack";
+        FamilyPlan = "family_plan", "家庭计划", "family plan";
+    }
+}
+
+code_enum! {
+    /// State of a contract or binding.
+    ContractStatus {
+        Active = "active", "生效", "active";
+        Ended = "ended", "到期", "ended";
+        Renewed = "renewed", "已续约", "renewed";
+        Broken = "broken", "违约解约", "broken";
+    }
+}
+
+code_enum! {
+    /// Movement in a customer's points ledger.
+    PointsKind {
+        Earn = "earn", "积分获得", "earned";
+        Redeem = "redeem", "积分兑换", "redeemed";
+        Expire = "expire", "积分过期", "expired";
+    }
+}
+
+code_enum! {
+    /// Where a payment or recharge was made.
+    PaymentChannel {
+        Store = "store", "营业厅", "store";
+        WebHall = "web_hall", "网上营业厅", "web hall";
+        App = "app", "手机营业厅", "app";
+        Bank = "bank", "银行代收", "bank";
+        AutoDebit = "auto_debit", "自动扣款", "auto debit";
+        Agent = "agent", "代理点", "agent";
+    }
+}
+
+code_enum! {
+    /// The job of a person customers are assigned to.
+    ManagerRole {
+        Account = "account", "客户经理", "account manager";
+        Retention = "retention", "维系经理", "retention manager";
+        Outbound = "outbound", "外呼经理", "outbound manager";
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_unknown_codes_are_refused() {
+        for tier in VipTier::ALL {
+            assert_eq!(tier.code().parse::<VipTier>(), Ok(*tier));
+        }
+        let err = "platinum".parse::<VipTier>().expect_err("unknown tier");
+        assert_eq!(err.to_string(), "\"platinum\" is not one of diamond, gold, silver, member, mass");
+        assert_eq!(SubscriptionStatus::NumberKeep.label_zh(), "停机保号");
+    }
+}
