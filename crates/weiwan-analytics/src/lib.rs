@@ -1,0 +1,45 @@
+//! The batch side of weiwan: Arrow and Parquet, and (from the analytics issue on) DataFusion.
+//!
+//! Today it owns the extract formats: [`discover`]ing an extract's files, validating them
+//! whole into a staging area ([`stage_extract`]), the versioned Parquet [`Lake`] that bulk
+//! history lands in, and the [`ExtractWriter`] the synthetic operator writes through.
+//!
+//! It knows nothing of the store, HTTP or the command line; the app crate wires it to them.
+
+pub mod error;
+pub mod keys;
+pub mod lake;
+pub mod layout;
+pub mod source;
+pub mod validate;
+pub mod writer;
+
+pub use error::{Error, Location, Problem, Refusal, Result};
+pub use lake::{Lake, Manifest, StagedExtract};
+pub use source::{ExtractFile, FileFormat, discover};
+pub use validate::{ExistingKeys, Lookup, stage_extract};
+pub use writer::ExtractWriter;
+
+use sha2::{Digest, Sha256};
+
+/// The identity of an extract: a digest of its file names and contents. Importing the same
+/// files again yields the same id, which is how a repeated import is recognised.
+pub fn fingerprint(files: &[ExtractFile]) -> Result<String> {
+    use std::io::Read;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    for file in files {
+        hasher.update(file.file_name().as_bytes());
+        hasher.update([0]);
+        let mut handle = std::fs::File::open(&file.path).map_err(Error::io(&file.path))?;
+        loop {
+            let n = handle.read(&mut buffer).map_err(Error::io(&file.path))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+        }
+        hasher.update([0]);
+    }
+    Ok(hex::encode(&hasher.finalize()[..12]))
+}
