@@ -1,0 +1,49 @@
+//! Support for tests in this and other crates: a fresh store per test on each backend.
+//!
+//! PostgreSQL tests read `TEST_DATABASE_URL`. Without it they are skipped with a note on
+//! stderr, except when `CI=true`, where a missing server is a failure: CI never skips them.
+
+use std::sync::Arc;
+
+use crate::{PgStore, SqliteStore, Store};
+
+/// An empty in-memory SQLite store.
+pub async fn sqlite() -> Arc<dyn Store> {
+    match SqliteStore::connect("sqlite::memory:").await {
+        Ok(store) => Arc::new(store),
+        Err(err) => panic!("cannot open an in-memory sqlite store: {err:#}"),
+    }
+}
+
+/// An empty PostgreSQL store in a schema of its own, or `None` when no server is configured
+/// outside CI.
+pub async fn postgres(test_name: &str) -> Option<Arc<dyn Store>> {
+    let url = match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+                panic!("TEST_DATABASE_URL must be set when CI=true: postgresql tests may not skip in CI");
+            }
+            eprintln!("skipping postgresql half of {test_name}: TEST_DATABASE_URL is not set");
+            return None;
+        }
+    };
+    let sanitized: String = test_name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    let schema = format!("t_{}_{}", &sanitized[..sanitized.len().min(40)], std::process::id());
+    let admin = match PgStore::connect(&url, None).await {
+        Ok(admin) => admin,
+        Err(err) => panic!("cannot connect to TEST_DATABASE_URL: {err:#}"),
+    };
+    for statement in [format!("DROP SCHEMA IF EXISTS {schema} CASCADE"), format!("CREATE SCHEMA {schema}")] {
+        if let Err(err) = sqlx::query(sqlx::AssertSqlSafe(statement.clone())).execute(admin.pool()).await {
+            panic!("cannot prepare schema {schema}: {err}");
+        }
+    }
+    match PgStore::connect(&url, Some(&schema)).await {
+        Ok(store) => Some(Arc::new(store)),
+        Err(err) => panic!("cannot open postgresql store in schema {schema}: {err:#}"),
+    }
+}

@@ -1,0 +1,208 @@
+//! The store conformance suite: every test runs on SQLite and on PostgreSQL, proving the two
+//! backends behave alike. PostgreSQL runs when TEST_DATABASE_URL is set (always in CI).
+
+use std::sync::Arc;
+
+use weiwan_domain::{TableId, Value};
+use weiwan_storage::{ImportRecord, Store};
+
+/// Parses a row written as extract fields, so tests read like the files operators send.
+fn row(table: TableId, fields: &[&str]) -> Vec<Value> {
+    let columns = table.table().columns;
+    assert_eq!(columns.len(), fields.len(), "{table} has {} columns", columns.len());
+    columns
+        .iter()
+        .zip(fields)
+        .map(|(c, f)| c.parse(f).unwrap_or_else(|e| panic!("{}: {e}", c.name)))
+        .collect()
+}
+
+fn base_rows() -> Vec<(TableId, Vec<Vec<Value>>)> {
+    vec![
+        (TableId::Branches, vec![row(TableId::Branches, &["B01", "城东分公司", "杭州"])]),
+        (TableId::Managers, vec![row(TableId::Managers, &["M01", "王芳", "B01", "account", "13900000001"])]),
+        (
+            TableId::Plans,
+            vec![row(TableId::Plans, &["P96", "5G畅享96元套餐", "96.00", "postpaid", "5g", "30720", "500"])],
+        ),
+        (
+            TableId::Customers,
+            vec![
+                // The member comes before its group: foreign keys are checked at commit.
+                row(
+                    TableId::Customers,
+                    &[
+                        "C2",
+                        "individual",
+                        "李雷",
+                        "",
+                        "1990-05-01",
+                        "B01",
+                        "M01",
+                        "gold",
+                        "G1",
+                        "true",
+                        "2015-03-01",
+                    ],
+                ),
+                row(
+                    TableId::Customers,
+                    &[
+                        "G1",
+                        "group",
+                        "某某科技有限公司",
+                        "",
+                        "",
+                        "B01",
+                        "M01",
+                        "gold",
+                        "",
+                        "false",
+                        "2010-01-01",
+                    ],
+                ),
+            ],
+        ),
+        (
+            TableId::Subscriptions,
+            vec![row(
+                TableId::Subscriptions,
+                &[
+                    "S1",
+                    "C2",
+                    "13800001234",
+                    "P96",
+                    "active",
+                    "2015-03-01",
+                    "2027-02-28",
+                    "华为 Mate 60",
+                    "2024-01-10",
+                    "",
+                    "",
+                ],
+            )],
+        ),
+        (
+            TableId::Contracts,
+            vec![row(
+                TableId::Contracts,
+                &["K1", "S1", "device", "2025-03-01", "2027-02-28", "96.00", "1200.50", "active"],
+            )],
+        ),
+    ]
+}
+
+async fn import(store: &dyn Store, rows: &[(TableId, Vec<Vec<Value>>)]) {
+    let mut tx = store.begin_import().await.expect("begin");
+    for (table, rows) in rows {
+        tx.upsert(*table, rows).await.expect("upsert");
+    }
+    tx.commit().await.expect("commit");
+}
+
+async fn upserted_rows_read_back_exactly(store: Arc<dyn Store>) {
+    let rows = base_rows();
+    import(store.as_ref(), &rows).await;
+    for (table, expected) in &rows {
+        let mut expected = expected.clone();
+        expected.sort_by(|a, b| a[0].cmp(&b[0]));
+        assert_eq!(&store.dump_table(*table).await.expect("dump"), &expected, "{table}");
+    }
+    let summary = store.summary().await.expect("summary");
+    assert_eq!((summary.customers, summary.subscriptions, summary.contracts), (2, 1, 1));
+    assert_eq!(summary.customers_by_tier, vec![("gold".to_owned(), 2)]);
+    assert_eq!(summary.subscriptions_by_status, vec![("active".to_owned(), 1)]);
+    assert_eq!(summary.by_branch.len(), 1);
+    assert_eq!((summary.by_branch[0].customers, summary.by_branch[0].subscriptions), (2, 1));
+}
+
+async fn upsert_replaces_rows_with_the_same_key(store: Arc<dyn Store>) {
+    import(store.as_ref(), &base_rows()).await;
+    let moved = row(
+        TableId::Subscriptions,
+        &["S1", "C2", "13800001234", "P96", "disconnected", "2015-03-01", "", "", "", "", "2026-09-30"],
+    );
+    import(store.as_ref(), &[(TableId::Subscriptions, vec![moved.clone()])]).await;
+    assert_eq!(store.dump_table(TableId::Subscriptions).await.expect("dump"), vec![moved]);
+}
+
+async fn an_uncommitted_import_leaves_nothing(store: Arc<dyn Store>) {
+    {
+        let mut tx = store.begin_import().await.expect("begin");
+        for (table, rows) in base_rows() {
+            tx.upsert(table, &rows).await.expect("upsert");
+        }
+        tx.record_import(&record("x1")).await.expect("record");
+        // Dropped without commit.
+    }
+    assert_eq!(store.summary().await.expect("summary"), weiwan_storage::Summary::default());
+    assert_eq!(store.find_import("x1").await.expect("find"), None);
+}
+
+async fn a_dangling_reference_fails_the_commit_and_keeps_nothing(store: Arc<dyn Store>) {
+    let mut rows = base_rows();
+    rows.retain(|(table, _)| *table != TableId::Plans);
+    let mut tx = store.begin_import().await.expect("begin");
+    let mut failed = false;
+    for (table, rows) in &rows {
+        failed |= tx.upsert(*table, rows).await.is_err();
+    }
+    if !failed {
+        failed = tx.commit().await.is_err();
+    }
+    assert!(failed, "a subscription on an unknown plan must not commit");
+    assert_eq!(store.summary().await.expect("summary").customers, 0);
+}
+
+async fn imports_are_recorded_and_keys_can_be_filtered(store: Arc<dyn Store>) {
+    import(store.as_ref(), &base_rows()).await;
+    let mut tx = store.begin_import().await.expect("begin");
+    tx.record_import(&record("abc")).await.expect("record");
+    tx.commit().await.expect("commit");
+    assert_eq!(store.find_import("abc").await.expect("find"), Some(record("abc")));
+    let mut customers = store.keys(TableId::Customers, None).await.expect("keys");
+    customers.sort();
+    assert_eq!(customers, vec!["C2", "G1"]);
+    assert_eq!(store.keys(TableId::Customers, Some(("kind", "group"))).await.expect("keys"), vec!["G1"]);
+    assert!(store.keys(TableId::UsageMonthly, None).await.is_err(), "history is not in the store");
+}
+
+fn record(extract_id: &str) -> ImportRecord {
+    ImportRecord {
+        extract_id: extract_id.to_owned(),
+        imported_at: "2026-11-01T08:00:00Z".to_owned(),
+        source: "/extracts/2026-10".to_owned(),
+        rows_json: "{\"customers\":2}".to_owned(),
+    }
+}
+
+/// Instantiates every conformance test for one backend.
+macro_rules! store_conformance_suite {
+    ($backend:ident, $open:expr) => {
+        mod $backend {
+            store_conformance_suite!(@tests $open;
+                upserted_rows_read_back_exactly,
+                upsert_replaces_rows_with_the_same_key,
+                an_uncommitted_import_leaves_nothing,
+                a_dangling_reference_fails_the_commit_and_keeps_nothing,
+                imports_are_recorded_and_keys_can_be_filtered,
+            );
+        }
+    };
+    (@tests $open:expr; $($test:ident,)+) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                let open = $open;
+                if let Some(store) = open(stringify!($test)).await {
+                    super::$test(store).await;
+                }
+            }
+        )+
+    };
+}
+
+store_conformance_suite!(sqlite, |_name: &'static str| async {
+    Some(weiwan_storage::testing::sqlite().await)
+});
+store_conformance_suite!(postgres, |name: &'static str| weiwan_storage::testing::postgres(name));
