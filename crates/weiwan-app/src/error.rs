@@ -1,0 +1,30 @@
+//! The application error: either the input was refused (the user's to fix), or something
+//! failed underneath (ours, or the machine's).
+
+pub use weiwan_analytics::Refusal;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The extract is invalid; nothing of it was stored.
+    #[error("{0}")]
+    Refused(Refusal),
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Analytics(weiwan_analytics::Error),
+    #[error(transparent)]
+    Storage(#[from] weiwan_storage::Error),
+    #[error("a background task failed")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<weiwan_analytics::Error> for Error {
+    fn from(error: weiwan_analytics::Error) -> Error {
+        match error {
+            weiwan_analytics::Error::Refused(refusal) => Error::Refused(refusal),
+            other => Error::Analytics(other),
+        }
+    }
+}

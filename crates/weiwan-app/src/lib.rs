@@ -1,0 +1,15 @@
+//! Use cases: what a person or a schedule asks weiwan to do, wired across the storage,
+//! analytics and simulation crates. Owns the application error, the order of side effects
+//! (validate everything, then write the store in one transaction, then publish the lake) and
+//! the move of CPU-heavy work off the async runtime.
+
+pub mod error;
+pub mod generate;
+pub mod import;
+
+pub use error::{Error, Result};
+pub use generate::{GenerateRequest, generate_extract};
+pub use import::{ImportOutcome, import_extract};
+pub use weiwan_analytics::{FileFormat, Lake, Problem, Refusal};
+pub use weiwan_sim::Config as SimConfig;
+pub use weiwan_storage::{Store, Summary, connect};

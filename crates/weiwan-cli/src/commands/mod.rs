@@ -1,0 +1,55 @@
+//! One module per subcommand; each turns parsed arguments into a use-case call and prints
+//! the result.
+
+mod demo;
+mod generate;
+mod import;
+mod summary;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use weiwan_app::{Lake, Store};
+
+use crate::cli::{Cli, Command};
+use crate::config::{self, StoreConfig};
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let file = config::load_file(cli.config.as_deref())?;
+    match cli.command {
+        Command::Generate(args) => generate::run(args).await,
+        Command::Import(args) => import::run(&args.dir, &config::resolve(&args.store, &file)?).await,
+        Command::Summary(args) => summary::run(&config::resolve(&args, &file)?).await,
+        Command::Demo(args) => {
+            let store = config::resolve(&args.store, &file)?;
+            demo::run(&args, &store).await
+        }
+    }
+}
+
+/// Opens the store and the lake a configuration names.
+async fn open(config: &StoreConfig) -> anyhow::Result<(Arc<dyn Store>, Lake)> {
+    if let Some(parent) = sqlite_file(&config.db).and_then(|file| file.parent().map(Path::to_path_buf))
+        && !parent.as_os_str().is_empty()
+    {
+        // A fresh machine has no directory for the embedded database yet (by default it lives
+        // in the data directory). The lake itself is created only by a successful import.
+        std::fs::create_dir_all(&parent)
+            .with_context(|| format!("failed to create directory {} for the database", parent.display()))?;
+    }
+    let store = weiwan_app::connect(&config.db).await.with_context(|| format!("failed to open the store {}", config.db))?;
+    Ok((store, Lake::new(&config.data_dir)))
+}
+
+/// The file a SQLite URL or path names, if it names one.
+fn sqlite_file(db: &str) -> Option<PathBuf> {
+    if db.contains(":memory:") {
+        return None;
+    }
+    match db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")) {
+        Some(rest) => Some(PathBuf::from(rest.split('?').next().unwrap_or_default())),
+        None if !db.contains("://") => Some(PathBuf::from(db)),
+        None => None,
+    }
+}
