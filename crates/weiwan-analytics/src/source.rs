@@ -242,13 +242,15 @@ impl RecordReader {
                 }
                 let line = record.position().map(|p| p.line()).unwrap_or(0);
                 let location = Location::Line(line);
-                let n_header = self.positions.iter().flatten().count();
-                if record.len() < n_header {
+                let n_header = reader.byte_headers().map(csv::ByteRecord::len).unwrap_or_default();
+                if record.len() != n_header {
+                    // More fields than the header is as wrong as fewer: an unquoted comma in a
+                    // name would otherwise shift or drop values silently.
                     return Record::Unreadable(Problem {
                         file: self.file_name.clone(),
                         location,
                         column: None,
-                        reason: format!("{} fields where the header has at least {n_header}", record.len()),
+                        reason: format!("{} fields where the header has {n_header}", record.len()),
                     });
                 }
                 for position in &self.positions {

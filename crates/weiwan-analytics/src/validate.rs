@@ -187,6 +187,8 @@ fn stage_file(
             Record::End => break,
             Record::Unreadable(p) => {
                 problems.push(p);
+                // The row's key is unknown, so references to this table cannot be judged.
+                unverifiable.insert(table.id);
                 continue;
             }
             Record::Fields(location) => location,
@@ -207,6 +209,7 @@ fn stage_file(
         // does not also make every reference to this row fail.
         let key_parsed = key_columns.iter().all(|&i| !row[i].is_null());
         if !key_parsed {
+            unverifiable.insert(table.id);
             continue;
         }
         let key = key_hash(key_columns.iter().map(|&i| &row[i]));

@@ -155,7 +155,11 @@ fn the_file_shape_is_checked_before_its_rows() {
             "usage_monthly.csv",
             &USAGE.replace("S2,2026-09,96.00,10,100,0,9,0,0,0,2", "S2,2026-09,96.00"),
         ),
-        &["usage_monthly.csv, line 4: 3 fields where the header has at least 11"],
+        &["usage_monthly.csv, line 4: 3 fields where the header has 11"],
+    );
+    check_refused(
+        with(base(), "branches.csv", "branch_id,name,city\nB01,城东,分公司,杭州\n"),
+        &["branches.csv, line 2: 4 fields where the header has 3"],
     );
     let mut files = base();
     files.push(("churn_scores.csv", "x\n1\n".to_owned()));
