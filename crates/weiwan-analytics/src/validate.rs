@@ -62,12 +62,18 @@ impl ExistingKeys {
     }
 }
 
+#[derive(Default)]
 struct Problems {
     list: Vec<Problem>,
     truncated: bool,
 }
 
 impl Problems {
+    fn extend(&mut self, other: Problems) {
+        self.truncated |= other.truncated;
+        other.list.into_iter().for_each(|p| self.push(p));
+    }
+
     fn push(&mut self, problem: Problem) {
         if self.list.len() < MAX_PROBLEMS {
             self.list.push(problem);
@@ -104,15 +110,41 @@ pub fn stage_extract(
 
     let mut known = existing.sets;
     let mut unverifiable = HashSet::new();
-    let mut problems = Problems { list: Vec::new(), truncated: false };
-    for file in files {
-        if problems.full() {
-            problems.truncated = true;
-            break;
+    let mut problems = Problems::default();
+    let mut merge = |outcome: FileOutcome,
+                     known: &mut HashMap<Lookup, KeySet>,
+                     unverifiable: &mut HashSet<TableId>,
+                     staged: &mut StagedExtract| {
+        problems.extend(outcome.problems);
+        for (lookup, keys) in outcome.keys {
+            known.entry(lookup).or_default().extend(keys);
         }
-        if let Some(table) = stage_file(lake, file, &dir, &mut known, &mut unverifiable, &mut problems)? {
-            staged.tables.push(table);
+        if let Some(table) = outcome.unverifiable {
+            unverifiable.insert(table);
         }
+        staged.tables.extend(outcome.staged);
+    };
+    // Tables that others refer to are validated first, in order, since later files need
+    // their keys. The rest only read those keys, so they are validated side by side.
+    let targets: HashSet<TableId> = Lookup::all().into_iter().map(|l| l.table).collect();
+    let (referenced, independent): (Vec<&ExtractFile>, Vec<&ExtractFile>) =
+        files.iter().partition(|f| targets.contains(&f.table));
+    for file in referenced {
+        let outcome = stage_file(lake, file, &dir, &known, &unverifiable)?;
+        merge(outcome, &mut known, &mut unverifiable, &mut staged);
+    }
+    let outcomes: Vec<Result<FileOutcome>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = independent
+            .iter()
+            .map(|file| scope.spawn(|| stage_file(lake, file, &dir, &known, &unverifiable)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(Error::internal("a validation thread panicked"))))
+            .collect()
+    });
+    for outcome in outcomes {
+        merge(outcome?, &mut known, &mut unverifiable, &mut staged);
     }
     if !problems.list.is_empty() {
         staged.discard();
@@ -121,15 +153,29 @@ pub fn stage_extract(
     Ok(staged)
 }
 
-/// Validates one file; returns its staged table, or `None` when the file had problems.
+/// What validating one file found.
+#[derive(Default)]
+struct FileOutcome {
+    /// The staged table, when the file had no problem.
+    staged: Option<StagedTable>,
+    problems: Problems,
+    /// Key sets of this table that later references may point into.
+    keys: Vec<(Lookup, KeySet)>,
+    /// Set when some keys of the table could not be read, so references to it cannot be judged.
+    unverifiable: Option<TableId>,
+}
+
+/// Validates one file against the keys known so far. Reads shared state only, so files that
+/// do not depend on each other can be validated at the same time.
 fn stage_file(
     lake: &Lake,
     file: &ExtractFile,
     dir: &std::path::Path,
-    known: &mut HashMap<Lookup, KeySet>,
-    unverifiable: &mut HashSet<TableId>,
-    problems: &mut Problems,
-) -> Result<Option<StagedTable>> {
+    known: &HashMap<Lookup, KeySet>,
+    unverifiable: &HashSet<TableId>,
+) -> Result<FileOutcome> {
+    let mut outcome = FileOutcome::default();
+    let problems = &mut outcome.problems;
     let table = file.table.table();
     let file_name = file.file_name();
     let mut reader = match RecordReader::open(file)? {
@@ -138,11 +184,10 @@ fn stage_file(
             file_problems.into_iter().for_each(|p| problems.push(p));
             // Its keys are unknown, so references to it cannot be judged; they are not
             // reported, to keep the refusal about the real problem.
-            unverifiable.insert(table.id);
-            return Ok(None);
+            outcome.unverifiable = Some(table.id);
+            return Ok(outcome);
         }
     };
-    let n_problems_before = problems.list.len();
     let problem = |location: Location, column: Option<&str>, reason: String| Problem {
         file: file_name.clone(),
         location,
@@ -188,7 +233,7 @@ fn stage_file(
             Record::Unreadable(p) => {
                 problems.push(p);
                 // The row's key is unknown, so references to this table cannot be judged.
-                unverifiable.insert(table.id);
+                outcome.unverifiable = Some(table.id);
                 continue;
             }
             Record::Fields(location) => location,
@@ -209,7 +254,7 @@ fn stage_file(
         // does not also make every reference to this row fail.
         let key_parsed = key_columns.iter().all(|&i| !row[i].is_null());
         if !key_parsed {
-            unverifiable.insert(table.id);
+            outcome.unverifiable = Some(table.id);
             continue;
         }
         let key = key_hash(key_columns.iter().map(|&i| &row[i]));
@@ -285,19 +330,16 @@ fn stage_file(
                 Some((low, high)) => (low.min(value.clone()), high.max(value.clone())),
             });
         }
-        if problems.list.len() == n_problems_before {
+        if problems.list.is_empty() {
             writer.push(&row)?;
         }
     }
 
-    for (lookup, _, set) in filtered {
-        known.entry(lookup).or_default().extend(set);
-    }
-    if table.role == TableRole::Entity {
-        known.entry(Lookup { table: table.id, filter: None }).or_default().extend(keys);
-    }
     for (location, index, target, lookup) in self_references {
-        if !known.get(&lookup).is_some_and(|set| set.contains(&text_key_hash(&target))) {
+        let hash = text_key_hash(&target);
+        let in_extract = filtered.iter().any(|(l, _, set)| *l == lookup && set.contains(&hash))
+            || (lookup.filter.is_none() && keys.contains(&hash));
+        if !in_extract && !known.get(&lookup).is_some_and(|set| set.contains(&hash)) {
             problems.push(problem(
                 location,
                 Some(table.columns[index].name),
@@ -306,8 +348,12 @@ fn stage_file(
         }
     }
     let rows = writer.finish()?;
-    if problems.list.len() > n_problems_before {
-        return Ok(None);
+    outcome.keys = filtered.into_iter().map(|(lookup, _, set)| (lookup, set)).collect();
+    if table.role == TableRole::Entity {
+        outcome.keys.push((Lookup { table: table.id, filter: None }, keys));
+    }
+    if !outcome.problems.list.is_empty() {
+        return Ok(outcome);
     }
     let period = match (period, period_column) {
         (Some((low, high)), Some(index)) => {
@@ -316,7 +362,8 @@ fn stage_file(
         }
         _ => None,
     };
-    Ok(Some(StagedTable { table: table.id, path: staged_path, rows, period }))
+    outcome.staged = Some(StagedTable { table: table.id, path: staged_path, rows, period });
+    Ok(outcome)
 }
 
 fn unknown_reference(lookup: Lookup, target: &str) -> String {
