@@ -50,6 +50,7 @@ impl Value {
 const FIRST_YEAR: i32 = 1900;
 const LAST_YEAR: i32 = 2100;
 const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+const TIMESTAMP_FORMAT_LEN: usize = "2026-03-05 14:22:10".len();
 
 impl Column {
     /// Parses one field as written in an extract. An empty field is `Null` for an optional
@@ -80,8 +81,13 @@ impl ColumnKind {
             ColumnKind::Date => parse_date(text).map(Value::Date),
             ColumnKind::Month => parse_month(text).map(Value::Date),
             ColumnKind::Timestamp => {
+                let expected = "a timestamp YYYY-MM-DD HH:MM:SS";
+                // chrono accepts unpadded fields such as 2026-3-5 1:02:03; extracts are padded.
+                if text.len() != TIMESTAMP_FORMAT_LEN {
+                    return Err(FieldError::invalid(text, expected));
+                }
                 let timestamp = NaiveDateTime::parse_from_str(text, TIMESTAMP_FORMAT)
-                    .map_err(|_| FieldError::invalid(text, "a timestamp YYYY-MM-DD HH:MM:SS"))?;
+                    .map_err(|_| FieldError::invalid(text, expected))?;
                 check_year(text, timestamp.year())?;
                 Ok(Value::Timestamp(timestamp))
             }
@@ -206,6 +212,11 @@ mod tests {
         check(ColumnKind::Date, "2026-3-5", Err("\"2026-3-5\" is not a date YYYY-MM-DD"));
         check(ColumnKind::Date, "2026-02-30", Err("\"2026-02-30\" is not a date YYYY-MM-DD"));
         check(ColumnKind::Date, "1850-01-01", Err("1850-01-01 is out of range (years 1900..=2100)"));
+        check(
+            ColumnKind::Timestamp,
+            "2026-3-5 1:02:03",
+            Err("\"2026-3-5 1:02:03\" is not a timestamp YYYY-MM-DD HH:MM:SS"),
+        );
         check(ColumnKind::Month, "2026-03", Ok(Value::Date(date(2026, 3, 1))));
         check(ColumnKind::Month, "2026-13", Err("\"2026-13\" is not a month YYYY-MM"));
         check(ColumnKind::Int { min: 0, max: 10 }, "7", Ok(Value::Int(7)));
