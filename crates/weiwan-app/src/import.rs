@@ -30,7 +30,12 @@ pub struct ImportOutcome {
 }
 
 #[tracing::instrument(skip_all, fields(dir = %dir.display()))]
-pub async fn import_extract(store: &dyn Store, lake: &Lake, dir: &Path, now: DateTime<Utc>) -> Result<ImportOutcome> {
+pub async fn import_extract(
+    store: &dyn Store,
+    lake: &Lake,
+    dir: &Path,
+    now: DateTime<Utc>,
+) -> Result<ImportOutcome> {
     let dir = dir.to_owned();
     let (files, extract_id) = tokio::task::spawn_blocking({
         let dir = dir.clone();
@@ -64,7 +69,10 @@ pub async fn import_extract(store: &dyn Store, lake: &Lake, dir: &Path, now: Dat
     let rows = staged.rows();
 
     let mut staged = if in_store {
-        tracing::warn!(extract_id, "extract recorded in the store but not published in the lake; publishing it now");
+        tracing::warn!(
+            extract_id,
+            "extract recorded in the store but not published in the lake; publishing it now"
+        );
         staged
     } else {
         let imported_at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
@@ -72,8 +80,10 @@ pub async fn import_extract(store: &dyn Store, lake: &Lake, dir: &Path, now: Dat
             extract_id: extract_id.clone(),
             imported_at,
             source: dir.display().to_string(),
-            rows_json: serde_json::to_string(&rows.iter().map(|(t, n)| (t.name(), n)).collect::<BTreeMap<_, _>>())
-                .map_err(|e| Error::Invalid(e.to_string()))?,
+            rows_json: serde_json::to_string(
+                &rows.iter().map(|(t, n)| (t.name(), n)).collect::<BTreeMap<_, _>>(),
+            )
+            .map_err(|e| Error::Invalid(e.to_string()))?,
         };
         store_entities(store, staged, &record).await?
     };
@@ -90,7 +100,11 @@ pub async fn import_extract(store: &dyn Store, lake: &Lake, dir: &Path, now: Dat
 /// Upserts every staged entity table in one transaction, streaming batches from the staging
 /// files so memory stays bounded, and records the import. Returns the staged extract for
 /// publishing.
-async fn store_entities(store: &dyn Store, mut staged: StagedExtract, record: &ImportRecord) -> Result<StagedExtract> {
+async fn store_entities(
+    store: &dyn Store,
+    mut staged: StagedExtract,
+    record: &ImportRecord,
+) -> Result<StagedExtract> {
     let mut tx = store.begin_import().await?;
     for table in TableId::ALL {
         if table.table().role != TableRole::Entity {

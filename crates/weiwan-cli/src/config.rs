@@ -43,7 +43,8 @@ pub fn load_file(explicit: Option<&Path>) -> anyhow::Result<FileConfig> {
         None if Path::new(DEFAULT_CONFIG_FILE).is_file() => PathBuf::from(DEFAULT_CONFIG_FILE),
         None => return Ok(FileConfig::default()),
     };
-    let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read config file {}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("failed to read config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
 }
 
@@ -61,7 +62,10 @@ pub fn resolve(args: &StoreArgs, file: &FileConfig) -> anyhow::Result<StoreConfi
         anyhow::bail!("the database url is empty (set --db, {} or db in the config file)", env::DB);
     }
     if data_dir.as_os_str().is_empty() {
-        anyhow::bail!("the data directory is empty (set --data-dir, {} or data_dir in the config file)", env::DATA_DIR);
+        anyhow::bail!(
+            "the data directory is empty (set --data-dir, {} or data_dir in the config file)",
+            env::DATA_DIR
+        );
     }
     Ok(StoreConfig { db, data_dir })
 }
@@ -72,10 +76,14 @@ mod tests {
 
     #[test]
     fn flags_beat_the_file_and_the_file_beats_defaults() {
-        let file: FileConfig = toml::from_str("db = \"postgres://file\"\ndata_dir = \"/lake\"").expect("valid toml");
+        let file: FileConfig =
+            toml::from_str("db = \"postgres://file\"\ndata_dir = \"/lake\"").expect("valid toml");
         let none = StoreArgs { db: None, data_dir: None };
         let resolved = resolve(&none, &file).expect("resolves");
-        assert_eq!((resolved.db.as_str(), resolved.data_dir.as_path()), ("postgres://file", Path::new("/lake")));
+        assert_eq!(
+            (resolved.db.as_str(), resolved.data_dir.as_path()),
+            ("postgres://file", Path::new("/lake"))
+        );
 
         let flags = StoreArgs { db: Some("flag.db".into()), data_dir: None };
         assert_eq!(resolve(&flags, &file).expect("resolves").db, "flag.db");

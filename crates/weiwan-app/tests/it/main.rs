@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use sha2::{Digest, Sha256};
-use weiwan_app::{Error, FileFormat, GenerateRequest, Lake, SimConfig, Store, generate_extract, import_extract};
+use weiwan_app::{
+    Error, FileFormat, GenerateRequest, Lake, SimConfig, Store, generate_extract, import_extract,
+};
 use weiwan_domain::TableId;
 
 fn now() -> chrono::DateTime<Utc> {
@@ -53,7 +55,14 @@ fn tree(root: &Path) -> BTreeMap<PathBuf, String> {
 /// Everything the store holds, for before/after comparisons.
 async fn store_content(store: &dyn Store) -> Vec<(TableId, Vec<Vec<weiwan_domain::Value>>)> {
     let mut out = Vec::new();
-    for table in [TableId::Branches, TableId::Managers, TableId::Plans, TableId::Customers, TableId::Subscriptions, TableId::Contracts] {
+    for table in [
+        TableId::Branches,
+        TableId::Managers,
+        TableId::Plans,
+        TableId::Customers,
+        TableId::Subscriptions,
+        TableId::Contracts,
+    ] {
         out.push((table, store.dump_table(table).await.expect("dump")));
     }
     out
@@ -98,7 +107,11 @@ async fn a_generated_extract_imports_once(store: Arc<dyn Store>) {
     let second = import_extract(store.as_ref(), &lake, &extract, now()).await.expect("import again");
     assert!(second.already_imported);
     assert_eq!(second.extract_id, first.extract_id);
-    assert_eq!(store_content(store.as_ref()).await, content, "a repeated import changes nothing in the store");
+    assert_eq!(
+        store_content(store.as_ref()).await,
+        content,
+        "a repeated import changes nothing in the store"
+    );
     assert_eq!(tree(lake.root()), files, "a repeated import changes nothing in the data directory");
     assert_eq!(store.summary().await.expect("summary").imports, 1);
 }

@@ -13,8 +13,16 @@ const DEMO_END_MONTH: (i32, u32) = (2026, 10);
 pub async fn run(args: &DemoArgs, config: &StoreConfig) -> anyhow::Result<()> {
     let end_month = NaiveDate::from_ymd_opt(DEMO_END_MONTH.0, DEMO_END_MONTH.1, 1)
         .ok_or_else(|| anyhow::anyhow!("invalid demo end month"))?;
-    let out = config.data_dir.join("extracts").join(format!("demo-{}x{}-seed{}", args.subscribers, args.months, args.seed));
-    println!("generating a synthetic operator: {} lines × {} months → {}", args.subscribers, args.months, out.display());
+    let out = config
+        .data_dir
+        .join("extracts")
+        .join(format!("demo-{}x{}-seed{}", args.subscribers, args.months, args.seed));
+    println!(
+        "generating a synthetic operator: {} lines × {} months → {}",
+        args.subscribers,
+        args.months,
+        out.display()
+    );
     let request = GenerateRequest {
         config: SimConfig { subscribers: args.subscribers, months: args.months, seed: args.seed, end_month },
         out: out.clone(),
@@ -26,7 +34,10 @@ pub async fn run(args: &DemoArgs, config: &StoreConfig) -> anyhow::Result<()> {
     println!("importing into {} (store) and {} (data directory)", config.db, config.data_dir.display());
     let outcome = weiwan_app::import_extract(store.as_ref(), &lake, &out, chrono::Utc::now()).await?;
     if outcome.already_imported {
-        println!("this demo extract ({}) was imported before; showing the store as it is", outcome.extract_id);
+        println!(
+            "this demo extract ({}) was imported before; showing the store as it is",
+            outcome.extract_id
+        );
     }
     println!();
     super::summary::print(&store.summary().await?);

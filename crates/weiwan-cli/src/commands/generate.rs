@@ -17,7 +17,8 @@ pub async fn run(args: GenerateArgs) -> anyhow::Result<()> {
             Format::Csv => FileFormat::Csv,
         },
     };
-    let (summary, rows) = tokio::task::spawn_blocking(move || weiwan_app::generate_extract(&request)).await??;
+    let (summary, rows) =
+        tokio::task::spawn_blocking(move || weiwan_app::generate_extract(&request)).await??;
     println!(
         "generated {} lines of {} customers ({} left during the window)",
         summary.subscriptions, summary.customers, summary.churned

@@ -38,7 +38,9 @@ async fn open(config: &StoreConfig) -> anyhow::Result<(Arc<dyn Store>, Lake)> {
         std::fs::create_dir_all(&parent)
             .with_context(|| format!("failed to create directory {} for the database", parent.display()))?;
     }
-    let store = weiwan_app::connect(&config.db).await.with_context(|| format!("failed to open the store {}", config.db))?;
+    let store = weiwan_app::connect(&config.db)
+        .await
+        .with_context(|| format!("failed to open the store {}", config.db))?;
     Ok((store, Lake::new(&config.data_dir)))
 }
 

@@ -14,7 +14,12 @@ pub async fn run(config: &StoreConfig) -> anyhow::Result<()> {
 pub fn print(summary: &Summary) {
     println!(
         "customers 客户 {}  lines 号码 {}  contracts 合约 {}  branches 分公司 {}  managers 经理 {}  plans 套餐 {}",
-        summary.customers, summary.subscriptions, summary.contracts, summary.branches, summary.managers, summary.plans
+        summary.customers,
+        summary.subscriptions,
+        summary.contracts,
+        summary.branches,
+        summary.managers,
+        summary.plans
     );
     println!("\nby VIP tier 客户等级:");
     for tier in VipTier::ALL {
@@ -28,7 +33,10 @@ pub fn print(summary: &Summary) {
     }
     println!("\nby branch 分公司:                   customers      lines");
     for branch in &summary.by_branch {
-        println!("  {:<6} {:<20} {:>10} {:>10}", branch.branch_id, branch.name, branch.customers, branch.subscriptions);
+        println!(
+            "  {:<6} {:<20} {:>10} {:>10}",
+            branch.branch_id, branch.name, branch.customers, branch.subscriptions
+        );
     }
 }
 
