@@ -54,6 +54,7 @@ pub async fn import_extract(
         return Ok(ImportOutcome { extract_id, already_imported: true, rows: BTreeMap::new() });
     }
 
+    let started = std::time::Instant::now();
     let mut existing = ExistingKeys::default();
     for lookup in Lookup::all() {
         if lookup.table.table().role == TableRole::Entity {
@@ -67,6 +68,11 @@ pub async fn import_extract(
     })
     .await??;
     let rows = staged.rows();
+    tracing::info!(
+        extract_id,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "extract validated and staged"
+    );
 
     let mut staged = if in_store {
         tracing::warn!(
@@ -85,7 +91,9 @@ pub async fn import_extract(
             )
             .map_err(|e| Error::Invalid(e.to_string()))?,
         };
-        store_entities(store, staged, &record).await?
+        let staged = store_entities(store, staged, &record).await?;
+        tracing::info!(extract_id, elapsed_ms = started.elapsed().as_millis() as u64, "entities stored");
+        staged
     };
     let imported_at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
     tokio::task::spawn_blocking({

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use weiwan_app::{
     Error, FileFormat, GenerateRequest, Lake, SimConfig, Store, generate_extract, import_extract,
 };
-use weiwan_domain::TableId;
+use weiwan_domain::{TableId, TableRole};
 
 fn now() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 1, 8, 0, 0).single().expect("valid time")
@@ -55,14 +55,7 @@ fn tree(root: &Path) -> BTreeMap<PathBuf, String> {
 /// Everything the store holds, for before/after comparisons.
 async fn store_content(store: &dyn Store) -> Vec<(TableId, Vec<Vec<weiwan_domain::Value>>)> {
     let mut out = Vec::new();
-    for table in [
-        TableId::Branches,
-        TableId::Managers,
-        TableId::Plans,
-        TableId::Customers,
-        TableId::Subscriptions,
-        TableId::Contracts,
-    ] {
+    for table in TableId::ALL.into_iter().filter(|t| t.table().role == TableRole::Entity) {
         out.push((table, store.dump_table(table).await.expect("dump")));
     }
     out
