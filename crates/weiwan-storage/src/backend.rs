@@ -75,10 +75,6 @@ impl PgStore {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(PgStore { pool })
     }
-
-    pub(crate) fn pool(&self) -> &PgPool {
-        &self.pool
-    }
 }
 
 macro_rules! store_impl {

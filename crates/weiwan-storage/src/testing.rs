@@ -18,6 +18,16 @@ pub async fn sqlite() -> Arc<dyn Store> {
 /// An empty PostgreSQL store in a schema of its own, or `None` when no server is configured
 /// outside CI.
 pub async fn postgres(test_name: &str) -> Option<Arc<dyn Store>> {
+    let url = postgres_url(test_name).await?;
+    match PgStore::connect(&url, None).await {
+        Ok(store) => Some(Arc::new(store)),
+        Err(err) => panic!("cannot open postgresql store at {url}: {err:#}"),
+    }
+}
+
+/// A database URL confined to a fresh, empty schema (through the connection's `search_path`),
+/// for tests that hand a URL to the binary. `None` when no server is configured outside CI.
+pub async fn postgres_url(test_name: &str) -> Option<String> {
     let url = match std::env::var("TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => url,
         _ => {
@@ -32,18 +42,20 @@ pub async fn postgres(test_name: &str) -> Option<Arc<dyn Store>> {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
         .collect();
-    let schema = format!("t_{}_{}", &sanitized[..sanitized.len().min(40)], std::process::id());
-    let admin = match PgStore::connect(&url, None).await {
+    // One schema per test name, dropped and recreated at the start of the test, so repeated
+    // runs do not accumulate schemas in the shared test database.
+    let schema = format!("t_{}", &sanitized[..sanitized.len().min(50)]);
+    // A plain connection: going through PgStore would migrate the default schema.
+    let admin = match sqlx::PgPool::connect(&url).await {
         Ok(admin) => admin,
-        Err(err) => panic!("cannot connect to TEST_DATABASE_URL: {err:#}"),
+        Err(err) => panic!("cannot connect to TEST_DATABASE_URL: {err}"),
     };
     for statement in [format!("DROP SCHEMA IF EXISTS {schema} CASCADE"), format!("CREATE SCHEMA {schema}")] {
-        if let Err(err) = sqlx::query(sqlx::AssertSqlSafe(statement.clone())).execute(admin.pool()).await {
+        if let Err(err) = sqlx::query(sqlx::AssertSqlSafe(statement.clone())).execute(&admin).await {
             panic!("cannot prepare schema {schema}: {err}");
         }
     }
-    match PgStore::connect(&url, Some(&schema)).await {
-        Ok(store) => Some(Arc::new(store)),
-        Err(err) => panic!("cannot open postgresql store in schema {schema}: {err:#}"),
-    }
+    admin.close().await;
+    let separator = if url.contains('?') { '&' } else { '?' };
+    Some(format!("{url}{separator}options=-c%20search_path%3D{schema}"))
 }

@@ -32,7 +32,7 @@ pub async fn run(args: &DemoArgs, config: &StoreConfig) -> anyhow::Result<()> {
 
     let (store, lake) = super::open(config).await?;
     println!("importing into {} (store) and {} (data directory)", config.db, config.data_dir.display());
-    let outcome = weiwan_app::import_extract(store.as_ref(), &lake, &out, chrono::Utc::now()).await?;
+    let outcome = weiwan_app::import_extract(store.as_ref(), &lake, &out, crate::clock::now()).await?;
     if outcome.already_imported {
         println!(
             "this demo extract ({}) was imported before; showing the store as it is",

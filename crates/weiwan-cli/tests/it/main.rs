@@ -37,38 +37,82 @@ fn demo_runs_on_an_empty_directory_with_no_database_server() {
     assert!(text(&again.stdout).contains("was imported before"), "{}", text(&again.stdout));
 }
 
-#[test]
-fn a_bad_extract_exits_non_zero_naming_file_line_and_column() {
+/// Every file under a directory with its bytes: equal trees, equal maps.
+fn tree(root: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.insert(
+                    path.strip_prefix(root).expect("prefix").to_owned(),
+                    std::fs::read(&path).expect("read"),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Imports a good extract, then a copy with one bad value in plans.csv: the second import must
+/// exit with status 1 naming the place, and leave the store and the data directory as they were.
+fn a_bad_extract_is_refused_and_changes_nothing(db: &str) {
     let work = tempfile::tempdir().expect("tempdir");
-    let extract = work.path().join("extract");
     let generated = weiwan(
-        &["generate", "--subscribers", "300", "--months", "3", "--format", "csv", "--out", "extract"],
+        &["generate", "--subscribers", "300", "--months", "3", "--format", "csv", "--out", "good"],
         work.path(),
     );
     assert!(generated.status.success(), "{}", text(&generated.stderr));
-    // Break one value on line 5 of plans.csv: a monthly fee with three decimals.
-    let plans = std::fs::read_to_string(extract.join("plans.csv")).expect("plans.csv");
+    let imported = weiwan(&["import", "good", "--db", db, "--data-dir", "lake"], work.path());
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    let summary_before = weiwan(&["summary", "--db", db, "--data-dir", "lake"], work.path());
+    assert!(text(&summary_before.stdout).contains("lines 号码 300"), "{}", text(&summary_before.stdout));
+    let lake_before = tree(&work.path().join("lake"));
+
+    // The next extract: the same entity files, one monthly fee with three decimals on line 5.
+    let bad = work.path().join("bad");
+    std::fs::create_dir_all(&bad).expect("mkdir");
+    for table in ["branches", "managers", "plans", "customers", "subscriptions"] {
+        std::fs::copy(work.path().join(format!("good/{table}.csv")), bad.join(format!("{table}.csv")))
+            .expect("copy");
+    }
+    let plans = std::fs::read_to_string(bad.join("plans.csv")).expect("plans.csv");
     let mut lines: Vec<String> = plans.lines().map(str::to_owned).collect();
     let header: Vec<&str> = lines[0].split(',').collect();
     let fee_index = header.iter().position(|h| *h == "monthly_fee").expect("monthly_fee column");
     let mut fields: Vec<String> = lines[4].split(',').map(str::to_owned).collect();
     fields[fee_index] = "96.999".to_owned();
     lines[4] = fields.join(",");
-    std::fs::write(extract.join("plans.csv"), lines.join("\n") + "\n").expect("write");
+    std::fs::write(bad.join("plans.csv"), lines.join("\n") + "\n").expect("write");
 
-    let output = weiwan(&["import", "extract", "--db", "store.db", "--data-dir", "lake"], work.path());
-    assert_eq!(output.status.code(), Some(1));
+    let output = weiwan(&["import", "bad", "--db", db, "--data-dir", "lake"], work.path());
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
     let stderr = text(&output.stderr);
     assert!(
         stderr.contains("plans.csv, line 5, column monthly_fee: \"96.999\" is not an amount in yuan with at most 2 decimals"),
         "{stderr}"
     );
     assert!(stderr.contains("nothing was imported"), "{stderr}");
-    assert!(!work.path().join("lake").exists(), "no data directory is left behind");
+    let summary_after = weiwan(&["summary", "--db", db, "--data-dir", "lake"], work.path());
+    assert_eq!(text(&summary_after.stdout), text(&summary_before.stdout), "the store is unchanged");
+    assert!(tree(&work.path().join("lake")) == lake_before, "the data directory is unchanged");
+}
 
-    let summary = weiwan(&["summary", "--db", "store.db", "--data-dir", "lake"], work.path());
-    assert!(summary.status.success(), "{}", text(&summary.stderr));
-    assert!(text(&summary.stdout).contains("customers 客户 0  lines 号码 0"), "{}", text(&summary.stdout));
+#[test]
+fn a_bad_extract_is_refused_on_sqlite() {
+    a_bad_extract_is_refused_and_changes_nothing("store.db");
+}
+
+#[test]
+fn a_bad_extract_is_refused_on_postgresql() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    if let Some(url) = runtime.block_on(weiwan_storage::testing::postgres_url("cli_bad_extract")) {
+        a_bad_extract_is_refused_and_changes_nothing(&url);
+    }
 }
 
 #[test]
