@@ -91,15 +91,16 @@ macro_rules! store_impl {
                 );
                 query.push_bind(extract_id.to_owned());
                 let row = query.build().fetch_optional(&self.pool).await.map_err(db("look up an import"))?;
-                row.map(|row| -> Result<ImportRecord> {
-                    Ok(ImportRecord {
-                        extract_id: row.try_get(0).map_err(db("read an import"))?,
-                        imported_at: row.try_get(1).map_err(db("read an import"))?,
-                        source: row.try_get(2).map_err(db("read an import"))?,
-                        rows_json: row.try_get(3).map_err(db("read an import"))?,
-                    })
-                })
-                .transpose()
+                row.as_ref().map(import_record).transpose()
+            }
+
+            async fn list_imports(&self) -> Result<Vec<ImportRecord>> {
+                let sql = concat!(
+                    "SELECT extract_id, imported_at, source, rows_json FROM imports ORDER BY imported_at, extract_id",
+                    $collate
+                );
+                let rows = sqlx::query(sql).fetch_all(&self.pool).await.map_err(db("list imports"))?;
+                rows.iter().map(import_record).collect()
             }
 
             async fn keys(&self, table: TableId, filter: Option<(&'static str, &'static str)>) -> Result<Vec<String>> {
@@ -309,6 +310,15 @@ macro_rules! store_impl {
 
 store_impl!(SqliteStore, SqliteImportTx, sqlx::Sqlite, "sqlite", "");
 store_impl!(PgStore, PgImportTx, sqlx::Postgres, "postgres", " COLLATE \"C\"");
+
+fn import_record<R: Row>(row: &R) -> Result<ImportRecord>
+where
+    usize: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let read = |index: usize| row.try_get::<String, _>(index).map_err(db("read an import"));
+    Ok(ImportRecord { extract_id: read(0)?, imported_at: read(1)?, source: read(2)?, rows_json: read(3)? })
+}
 
 /// The schema of an entity table; history tables are not kept in the store.
 fn entity(table: TableId) -> Result<&'static weiwan_domain::Table> {

@@ -64,6 +64,9 @@ pub trait Store: Send + Sync + Debug {
 
     async fn find_import(&self, extract_id: &str) -> Result<Option<ImportRecord>>;
 
+    /// Every import ever recorded, oldest first.
+    async fn list_imports(&self) -> Result<Vec<ImportRecord>>;
+
     /// Keys of an entity table, optionally only rows with `column = code`.
     async fn keys(&self, table: TableId, filter: Option<(&'static str, &'static str)>)
     -> Result<Vec<String>>;

@@ -160,6 +160,7 @@ async fn imports_are_recorded_and_keys_can_be_filtered(store: Arc<dyn Store>) {
     tx.record_import(&record("abc")).await.expect("record");
     tx.commit().await.expect("commit");
     assert_eq!(store.find_import("abc").await.expect("find"), Some(record("abc")));
+    assert_eq!(store.list_imports().await.expect("list"), vec![record("abc")]);
     let mut customers = store.keys(TableId::Customers, None).await.expect("keys");
     customers.sort();
     assert_eq!(customers, vec!["C2", "G1"]);
