@@ -34,6 +34,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Arrow(#[from] arrow::error::ArrowError),
+    #[error("batch query failed")]
+    DataFusion(#[from] datafusion::error::DataFusionError),
     /// A broken invariant inside weiwan, not a problem with the input.
     #[error("internal error: {0}")]
     Internal(String),

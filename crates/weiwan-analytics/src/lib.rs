@@ -6,6 +6,7 @@
 //!
 //! It knows nothing of the store, HTTP or the command line; the app crate wires it to them.
 
+pub mod batch;
 pub mod error;
 pub mod keys;
 pub mod lake;
@@ -14,6 +15,7 @@ pub mod source;
 pub mod validate;
 pub mod writer;
 
+pub use batch::{Customer360, build_customer_360, customer_360_path};
 pub use error::{Error, Location, Problem, Refusal, Result};
 pub use lake::{Lake, Manifest, StagedExtract};
 pub use source::{ExtractFile, FileFormat, discover};

@@ -3,10 +3,12 @@
 //! (validate everything, then write the store in one transaction, then publish the lake) and
 //! the move of CPU-heavy work off the async runtime.
 
+pub mod batch;
 pub mod error;
 pub mod generate;
 pub mod import;
 
+pub use batch::{BatchOutcome, run_daily_batch};
 pub use error::{Error, Result};
 pub use generate::{GenerateRequest, generate_extract};
 pub use import::{ImportOutcome, import_extract};

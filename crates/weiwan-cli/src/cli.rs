@@ -22,6 +22,8 @@ pub enum Command {
     /// Validate an extract directory whole and import it: entities into the store, history
     /// into the data directory. A bad file is refused and nothing is stored.
     Import(ImportArgs),
+    /// Run the daily batch as of a date: builds the customer 360 table in the data directory.
+    Run(RunArgs),
     /// Print counts of the imported base by tier, status and branch.
     Summary(StoreArgs),
     /// Generate a small operator, import it into the embedded store and print a summary.
@@ -71,6 +73,15 @@ pub struct GenerateArgs {
 pub struct ImportArgs {
     /// Extract directory: <table>.csv or <table>.parquet files.
     pub dir: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The batch date, YYYY-MM-DD: history strictly before it counts.
+    #[arg(long)]
+    pub as_of: String,
     #[command(flatten)]
     pub store: StoreArgs,
 }

@@ -1,6 +1,8 @@
 //! Validation of whole extracts, on small hand-made files: each case is a set of files and
 //! the exact problems (file, line, column, reason) the importer must report, or none.
 
+mod customer_360;
+
 use std::path::Path;
 use std::sync::Arc;
 

@@ -158,6 +158,26 @@ async fn a_refused_first_import_leaves_no_data_directory(store: Arc<dyn Store>) 
     assert_eq!(store.summary().await.expect("summary"), weiwan_app::Summary::default());
 }
 
+/// An import recorded in the store but missing from the lake (say, the wrong --data-dir, or a
+/// crash before the manifest swap) stops the batch with a message saying what to do.
+async fn the_batch_refuses_a_lake_that_lags_the_store(store: Arc<dyn Store>) {
+    let work = tempfile::tempdir().expect("tempdir");
+    let extract = work.path().join("extract");
+    generate(&extract, 100, FileFormat::Parquet);
+    let lake = Lake::new(work.path().join("lake"));
+    let outcome = import_extract(store.as_ref(), &lake, &extract, now()).await.expect("import");
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
+    let batch = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of).await.expect("batch");
+    assert!(batch.customer_360.rows > 0 && batch.customer_360.rows <= 100);
+
+    let other_lake = Lake::new(work.path().join("elsewhere"));
+    let err = weiwan_app::run_daily_batch(store.as_ref(), &other_lake, as_of).await.expect_err("must refuse");
+    let message = err.to_string();
+    assert!(message.contains(&format!("extract {}", outcome.extract_id)), "{message}");
+    assert!(message.contains("not published in the data directory"), "{message}");
+    assert!(!other_lake.root().join("customer_360").exists());
+}
+
 macro_rules! on_both_stores {
     ($($test:ident),+ $(,)?) => {
         mod sqlite {
@@ -185,6 +205,7 @@ on_both_stores!(
     a_generated_extract_imports_once,
     one_bad_value_refuses_the_whole_extract,
     a_refused_first_import_leaves_no_data_directory,
+    the_batch_refuses_a_lake_that_lags_the_store,
 );
 
 #[test]

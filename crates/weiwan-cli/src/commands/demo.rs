@@ -41,5 +41,13 @@ pub async fn run(args: &DemoArgs, config: &StoreConfig) -> anyhow::Result<()> {
     }
     println!();
     super::summary::print(&store.summary().await?);
+
+    // The batch runs on the first day after the generated history.
+    let as_of = end_month
+        .checked_add_months(chrono::Months::new(1))
+        .ok_or_else(|| anyhow::anyhow!("invalid as-of date"))?;
+    println!();
+    let batch = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of).await?;
+    super::run::print(&batch);
     Ok(())
 }

@@ -4,6 +4,7 @@
 mod demo;
 mod generate;
 mod import;
+mod run;
 mod summary;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Generate(args) => generate::run(args).await,
         Command::Import(args) => import::run(&args.dir, &config::resolve(&args.store, &file)?).await,
+        Command::Run(args) => run::run(&args.as_of, &config::resolve(&args.store, &file)?).await,
         Command::Summary(args) => summary::run(&config::resolve(&args, &file)?).await,
         Command::Demo(args) => {
             let store = config::resolve(&args.store, &file)?;

@@ -28,6 +28,8 @@ fn demo_runs_on_an_empty_directory_with_no_database_server() {
     assert!(stdout.contains("lines 号码 600"), "{stdout}");
     assert!(stdout.contains("by VIP tier 客户等级"), "{stdout}");
     assert!(stdout.contains("by branch 分公司"), "{stdout}");
+    assert!(stdout.contains("customer 360 客户360视图 as of 2026-11-01:"), "{stdout}");
+    assert!(work.path().join("weiwan-data/customer_360/as_of=2026-11-01.parquet").exists());
     assert!(work.path().join("weiwan-data/weiwan.db").exists());
     assert!(work.path().join("weiwan-data/manifest.json").exists());
 
@@ -113,6 +115,24 @@ fn a_bad_extract_is_refused_on_postgresql() {
     if let Some(url) = runtime.block_on(weiwan_storage::testing::postgres_url("cli_bad_extract")) {
         a_bad_extract_is_refused_and_changes_nothing(&url);
     }
+}
+
+#[test]
+fn the_batch_refuses_bad_dates_and_an_empty_base() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let bad_date =
+        weiwan(&["run", "--as-of", "2026-11-1", "--db", "s.db", "--data-dir", "lake"], work.path());
+    assert_eq!(bad_date.status.code(), Some(1));
+    assert!(
+        text(&bad_date.stderr).contains("--as-of \"2026-11-1\" is not a date YYYY-MM-DD"),
+        "{}",
+        text(&bad_date.stderr)
+    );
+
+    let empty = weiwan(&["run", "--as-of", "2026-11-01", "--db", "s.db", "--data-dir", "lake"], work.path());
+    assert_eq!(empty.status.code(), Some(1));
+    assert!(text(&empty.stderr).contains("nothing has been imported yet"), "{}", text(&empty.stderr));
+    assert!(!work.path().join("lake").exists(), "a refused batch writes nothing");
 }
 
 #[test]

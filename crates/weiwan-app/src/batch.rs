@@ -1,0 +1,38 @@
+//! `run`: the daily batch as of a date. Today its first stage, the customer 360 table; tags,
+//! segments and KPIs follow with the analytics issue.
+
+use chrono::NaiveDate;
+use weiwan_analytics::{Customer360, Lake};
+use weiwan_storage::Store;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub as_of: NaiveDate,
+    pub customer_360: Customer360,
+}
+
+/// Runs the batch. Refuses to run on an empty base, or while an import the store recorded is
+/// not yet published in the lake (an interrupted import: importing the same extract again
+/// finishes it), since the batch would see entities without their history.
+#[tracing::instrument(skip_all, fields(as_of = %as_of))]
+pub async fn run_daily_batch(store: &dyn Store, lake: &Lake, as_of: NaiveDate) -> Result<BatchOutcome> {
+    let imports = store.list_imports().await?;
+    if imports.is_empty() {
+        return Err(Error::Invalid("nothing has been imported yet; run weiwan import first".into()));
+    }
+    for import in &imports {
+        if !lake.has_extract(&import.extract_id)? {
+            return Err(Error::Invalid(format!(
+                "extract {} (from {}) is recorded in the store but not published in the data directory {}; \
+                 import it again to finish, or check --data-dir",
+                import.extract_id,
+                import.source,
+                lake.root().display()
+            )));
+        }
+    }
+    let customer_360 = weiwan_analytics::build_customer_360(lake, as_of).await?;
+    Ok(BatchOutcome { as_of, customer_360 })
+}

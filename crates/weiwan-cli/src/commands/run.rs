@@ -1,0 +1,32 @@
+//! `weiwan run --as-of DATE`: the daily batch.
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use weiwan_app::BatchOutcome;
+
+use crate::config::StoreConfig;
+
+pub async fn run(as_of: &str, config: &StoreConfig) -> anyhow::Result<()> {
+    let as_of = parse_date(as_of)?;
+    let (store, lake) = super::open(config).await?;
+    let outcome = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of).await?;
+    print(&outcome);
+    Ok(())
+}
+
+pub fn parse_date(text: &str) -> anyhow::Result<NaiveDate> {
+    if text.len() != 10 {
+        anyhow::bail!("--as-of {text:?} is not a date YYYY-MM-DD");
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .with_context(|| format!("--as-of {text:?} is not a date YYYY-MM-DD"))
+}
+
+pub fn print(outcome: &BatchOutcome) {
+    println!(
+        "customer 360 客户360视图 as of {}: {} lines → {}",
+        outcome.as_of,
+        outcome.customer_360.rows,
+        outcome.customer_360.path.display()
+    );
+}
