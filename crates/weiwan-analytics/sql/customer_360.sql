@@ -7,7 +7,7 @@
 --   {m1}          first day of the last complete month (the month before {as_of}'s month)
 --   {m3}, {m4}, {m6}  first days of the months 2, 3 and 5 months before {m1}
 --                 (so [m3, m1] is the last 3 complete months and [m6, m4] the 3 before them)
---   {d90}         {as_of} minus 90 days, as a timestamp
+--   {d90}         {as_of} minus 90 days, as a timestamp (payments count from {m6})
 --   {plus90}      {as_of} plus 90 days
 -- Trends are ratios minus one: 0.0 is flat, -0.4 is "fell 40%"; NULL when the base is 0 or
 -- missing.
@@ -67,6 +67,22 @@ points AS (
     FROM points_ledger
     WHERE occurred_on < DATE '{as_of}'
     GROUP BY customer_id
+),
+channel_counts AS (
+    SELECT subscription_id, channel, COUNT(*) AS payments, MAX(paid_at) AS latest
+    FROM payments
+    WHERE paid_at >= TIMESTAMP '{m6} 00:00:00' AND paid_at < TIMESTAMP '{as_of} 00:00:00'
+    GROUP BY subscription_id, channel
+),
+preferred_channel AS (
+    SELECT subscription_id, channel AS preferred_payment_channel
+    FROM (
+        SELECT subscription_id, channel, ROW_NUMBER() OVER (
+            PARTITION BY subscription_id ORDER BY payments DESC, latest DESC, channel
+        ) AS channel_rank
+        FROM channel_counts
+    )
+    WHERE channel_rank = 1
 ),
 active_contracts AS (
     SELECT subscription_id, COUNT(*) AS active_contracts
@@ -132,6 +148,7 @@ SELECT
     COALESCE(pt.points_balance, 0) AS points_balance,
     COALESCE(pt.points_expiring_90d, 0) AS points_expiring_90d,
     COALESCE(ac.active_contracts, 0) AS active_contracts,
+    pc.preferred_payment_channel,
     DATE '{as_of}' AS as_of
 FROM subscriptions s
 JOIN customers c ON c.customer_id = s.customer_id
@@ -141,6 +158,7 @@ LEFT JOIN event_counts e ON e.subscription_id = s.subscription_id
 LEFT JOIN last_arrears a ON a.subscription_id = s.subscription_id
 LEFT JOIN points pt ON pt.customer_id = s.customer_id
 LEFT JOIN active_contracts ac ON ac.subscription_id = s.subscription_id
+LEFT JOIN preferred_channel pc ON pc.subscription_id = s.subscription_id
 WHERE s.activated_on < DATE '{as_of}'
   AND (s.disconnected_on IS NULL OR s.disconnected_on >= DATE '{as_of}')
 ORDER BY s.subscription_id

@@ -7,14 +7,14 @@
 //! `customer_360/as_of=<date>.parquet`, written to a temporary file and renamed, so a reader
 //! never sees half a table.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{Datelike, Months, NaiveDate};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
 use weiwan_domain::{TableId, TableRole};
@@ -127,10 +127,17 @@ pub fn customer_360_sql(as_of: NaiveDate) -> Result<String> {
 pub async fn build_customer_360(lake: &Lake, as_of: NaiveDate) -> Result<Customer360> {
     let context = lake_session(lake).await?;
     let frame = context.sql(&customer_360_sql(as_of)?).await?;
+    let path = customer_360_path(lake, as_of);
+    let rows = write_query(frame, &path).await?;
+    tracing::info!(as_of = %as_of, rows, path = %path.display(), "customer 360 table written");
+    Ok(Customer360 { path, rows })
+}
+
+/// Streams a query's result into a Parquet file: written beside it under a temporary name,
+/// then renamed, so the file is either the whole result or absent. Returns the row count.
+pub async fn write_query(frame: DataFrame, path: &Path) -> Result<u64> {
     let schema = Arc::new(frame.schema().as_arrow().clone());
     let mut stream = frame.execute_stream().await?;
-
-    let path = customer_360_path(lake, as_of);
     let dir = path.parent().map(PathBuf::from).unwrap_or_default();
     std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
     let temporary = path.with_extension("parquet.tmp");
@@ -153,7 +160,6 @@ pub async fn build_customer_360(lake: &Lake, as_of: NaiveDate) -> Result<Custome
     }
     let file = writer.into_inner().map_err(Error::parquet(&temporary))?;
     file.sync_all().map_err(Error::io(&temporary))?;
-    std::fs::rename(&temporary, &path).map_err(Error::io(&path))?;
-    tracing::info!(as_of = %as_of, rows, path = %path.display(), "customer 360 table written");
-    Ok(Customer360 { path, rows })
+    std::fs::rename(&temporary, path).map_err(Error::io(path))?;
+    Ok(rows)
 }

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod lake;
 pub mod layout;
 pub mod source;
+pub mod tags;
 pub mod validate;
 pub mod writer;
 
@@ -19,6 +20,7 @@ pub use batch::{Customer360, build_customer_360, customer_360_path};
 pub use error::{Error, Location, Problem, Refusal, Result};
 pub use lake::{Lake, Manifest, StagedExtract};
 pub use source::{ExtractFile, FileFormat, discover};
+pub use tags::{TagLibrary, TagLibraryRefused, TagValues, active_library, evaluate_tags, load_library};
 pub use validate::{ExistingKeys, Lookup, stage_extract};
 pub use writer::ExtractWriter;
 

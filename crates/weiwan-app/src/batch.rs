@@ -1,8 +1,8 @@
-//! `run`: the daily batch as of a date. Today its first stage, the customer 360 table; tags,
-//! segments and KPIs follow with the analytics issue.
+//! `run`: the daily batch as of a date: the customer 360 table, then the tag library in force
+//! evaluated over it. Segments and KPIs follow with the rest of the analytics issue.
 
 use chrono::NaiveDate;
-use weiwan_analytics::{Customer360, Lake};
+use weiwan_analytics::{Customer360, Lake, TagValues};
 use weiwan_storage::Store;
 
 use crate::error::{Error, Result};
@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 pub struct BatchOutcome {
     pub as_of: NaiveDate,
     pub customer_360: Customer360,
+    pub tags: TagValues,
 }
 
 /// Runs the batch. Refuses to run on an empty base, or while an import the store recorded is
@@ -34,5 +35,6 @@ pub async fn run_daily_batch(store: &dyn Store, lake: &Lake, as_of: NaiveDate) -
         }
     }
     let customer_360 = weiwan_analytics::build_customer_360(lake, as_of).await?;
-    Ok(BatchOutcome { as_of, customer_360 })
+    let tags = weiwan_analytics::evaluate_tags(lake, as_of).await?;
+    Ok(BatchOutcome { as_of, customer_360, tags })
 }

@@ -14,6 +14,9 @@ pub enum Error {
     Analytics(weiwan_analytics::Error),
     #[error(transparent)]
     Storage(#[from] weiwan_storage::Error),
+    /// A tag library was refused; the one in force is unchanged.
+    #[error(transparent)]
+    TagsRefused(#[from] weiwan_analytics::TagLibraryRefused),
     #[error("a background task failed")]
     Join(#[from] tokio::task::JoinError),
 }

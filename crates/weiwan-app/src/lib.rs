@@ -7,11 +7,14 @@ pub mod batch;
 pub mod error;
 pub mod generate;
 pub mod import;
+pub mod tags;
 
 pub use batch::{BatchOutcome, run_daily_batch};
 pub use error::{Error, Result};
 pub use generate::{GenerateRequest, generate_extract};
 pub use import::{ImportOutcome, import_extract};
-pub use weiwan_analytics::{FileFormat, Lake, Problem, Refusal};
+pub use tags::{check_tag_library, load_tag_library, tag_library};
+pub use weiwan_analytics::tags::TagCategory;
+pub use weiwan_analytics::{FileFormat, Lake, Problem, Refusal, TagLibrary};
 pub use weiwan_sim::Config as SimConfig;
 pub use weiwan_storage::{Store, Summary, connect};

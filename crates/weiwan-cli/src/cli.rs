@@ -24,6 +24,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Run the daily batch as of a date: builds the customer 360 table in the data directory.
     Run(RunArgs),
+    /// The tag library: list the tags in force, check a library file, or put one in force.
+    Tags(TagsArgs),
     /// Print counts of the imported base by tier, status and branch.
     Summary(StoreArgs),
     /// Generate a small operator, import it into the embedded store and print a summary.
@@ -35,10 +37,10 @@ pub enum Command {
 pub struct StoreArgs {
     /// Database: a SQLite file path or sqlite:// URL, or a postgres:// URL
     /// [default: sqlite://<data-dir>/weiwan.db?mode=rwc]
-    #[arg(long, env = crate::config::env::DB)]
+    #[arg(long, global = true, env = crate::config::env::DB)]
     pub db: Option<String>,
     /// Data directory holding the Parquet lake [default: ./weiwan-data]
-    #[arg(long, env = crate::config::env::DATA_DIR)]
+    #[arg(long, global = true, env = crate::config::env::DATA_DIR)]
     pub data_dir: Option<PathBuf>,
 }
 
@@ -75,6 +77,24 @@ pub struct ImportArgs {
     pub dir: PathBuf,
     #[command(flatten)]
     pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TagsArgs {
+    #[command(subcommand)]
+    pub action: Option<TagsAction>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TagsAction {
+    /// List the tags in force (the default).
+    List,
+    /// Check a library file (TOML) without putting it in force.
+    Check { file: PathBuf },
+    /// Check a library file and put it in force; a refused file changes nothing.
+    Load { file: PathBuf },
 }
 
 #[derive(Debug, Args)]

@@ -76,6 +76,15 @@ fn first_extract() -> Vec<(&'static str, String)> {
                 .into(),
         ),
         (
+            "payments.csv",
+            "payment_id,subscription_id,paid_at,amount,channel\n\
+             Y1,S1,2026-08-05 10:00:00,96.00,store\n\
+             Y2,S1,2026-09-05 10:00:00,96.00,app\n\
+             Y3,S1,2026-10-05 10:00:00,96.00,app\n\
+             Y4,S1,2026-11-05 10:00:00,96.00,store\n"
+                .into(),
+        ),
+        (
             "points_ledger.csv",
             "entry_id,customer_id,occurred_on,kind,points,expires_on\n\
              J1,C1,2026-01-31,earn,500,2026-12-31\n\
@@ -174,6 +183,8 @@ async fn the_360_table_matches_hand_worked_values() {
         ("tenure_months", months_between(date(2015, 3, 1), as_of).to_string()),
         ("device_age_months", months_between(date(2024, 1, 10), as_of).to_string()),
         ("arrears_days", "0".to_owned()),
+        // Two app payments against one in the store before the as-of date.
+        ("preferred_payment_channel", "app".to_owned()),
         ("as_of", "2026-11-01".to_owned()),
     ];
     for (column, value) in expected_s1 {
@@ -194,8 +205,88 @@ async fn the_360_table_matches_hand_worked_values() {
         ("points_balance", "0".to_owned()),
         // Only August to October, so no trend over six months.
         ("arpu_trend_6m", "NULL".to_owned()),
+        ("preferred_payment_channel", "NULL".to_owned()),
     ];
     for (column, value) in expected_s2 {
         assert_eq!(s2[column], value, "S2 {column}");
     }
+
+    // The built-in tags over the same 360 rows.
+    let tags = weiwan_analytics::evaluate_tags(&lake, as_of).await.expect("tags");
+    assert_eq!((tags.rows, tags.version.as_str()), (2, "builtin-1"));
+    let tags = read(&tags.path);
+    let expected = [
+        // S1: postpaid, 140 months, 3-month ARPU 60: below silver (80), above member (30);
+        // ARPU fell 40% over six months: decline; contract ends in 119 days.
+        ("S1", "value_tier", "member"),
+        ("S1", "value_level", "mid"),
+        ("S1", "lifecycle_stage", "decline"),
+        ("S1", "contract_stage", "running"),
+        ("S1", "channel_preference", "app"),
+        ("S1", "data_heavy", "false"),
+        ("S1", "dormant", "false"),
+        ("S1", "group_key_person", "false"),
+        // S2: prepaid at 20 a month, 88 months, no six-month trend, no contract.
+        ("S2", "value_tier", "mass"),
+        ("S2", "value_level", "low"),
+        ("S2", "lifecycle_stage", "maturity"),
+        ("S2", "contract_stage", "none"),
+        ("S2", "channel_preference", "none"),
+    ];
+    for (line, tag, value) in expected {
+        assert_eq!(tags[line][tag], value, "{line} {tag}");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_tag_library_is_refused_and_the_one_in_force_stays() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let lake = Lake::new(work.path().join("lake"));
+    let check = |source: &str, expected: &[&str]| {
+        let source = source.to_owned();
+        let lake = lake.clone();
+        let expected: Vec<String> = expected.iter().map(|e| (*e).to_owned()).collect();
+        async move {
+            let err = weiwan_analytics::load_library(&lake, &source).await.expect_err("must be refused");
+            let message = err.to_string();
+            for part in &expected {
+                assert!(message.contains(part.as_str()), "{message:?} should mention {part:?}");
+            }
+            assert_eq!(weiwan_analytics::active_library(&lake).expect("library").version, "builtin-1");
+        }
+    };
+    let tag = |name: &str, expr: &str| {
+        format!(
+            "[[tag]]\nname = \"{name}\"\ncategory = \"customer\"\nowner = \"market\"\n\
+             description_zh = \"测试\"\ndescription_en = \"test\"\nexpr = \"{expr}\"\n"
+        )
+    };
+    check(
+        &format!("version = \"v2\"\n{}", tag("bad_column", "roaming_mb > 0")),
+        &["tag bad_column:", "roaming_mb"],
+    )
+    .await;
+    check(&format!("version = \"v2\"\n{}", tag("bad_syntax", "arpu_3m >>> 1")), &["tag bad_syntax:"]).await;
+    check(&format!("version = \"v2\"\n{}", tag("total", "SUM(arpu_3m)")), &["tag total:"]).await;
+    check(
+        &format!("version = \"v2\"\n{}", tag("rich", "arpu_3m > {threshold}")),
+        &["tag rich: unknown parameter {threshold}"],
+    )
+    .await;
+    check(
+        &format!("version = \"v2\"\n{}{}", tag("twice", "true"), tag("twice", "false")),
+        &["tag twice: the name is used twice"],
+    )
+    .await;
+    check("version = \"v2\"\nunknown_key = 1\n", &["not a valid library file"]).await;
+
+    // A good library is put in force; loading its version again with other content is refused.
+    let good = format!("version = \"v2\"\n[params]\nfloor = 100\n{}", tag("heavy", "data_mb_3m >= {floor}"));
+    let loaded = weiwan_analytics::load_library(&lake, &good).await.expect("good library");
+    assert_eq!(loaded.tags[0].expr, "data_mb_3m >= 100");
+    assert_eq!(weiwan_analytics::active_library(&lake).expect("library").version, "v2");
+    let changed = good.replace("floor = 100", "floor = 200");
+    let err = weiwan_analytics::load_library(&lake, &changed).await.expect_err("same version, other content");
+    assert!(err.to_string().contains("version v2 was loaded before with other content"), "{err}");
+    assert_eq!(weiwan_analytics::active_library(&lake).expect("library").tags[0].expr, "data_mb_3m >= 100");
 }

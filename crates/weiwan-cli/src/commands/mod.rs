@@ -6,6 +6,7 @@ mod generate;
 mod import;
 mod run;
 mod summary;
+mod tags;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Generate(args) => generate::run(args).await,
         Command::Import(args) => import::run(&args.dir, &config::resolve(&args.store, &file)?).await,
         Command::Run(args) => run::run(&args.as_of, &config::resolve(&args.store, &file)?).await,
+        Command::Tags(args) => tags::run(args.action, &config::resolve(&args.store, &file)?).await,
         Command::Summary(args) => summary::run(&config::resolve(&args, &file)?).await,
         Command::Demo(args) => {
             let store = config::resolve(&args.store, &file)?;

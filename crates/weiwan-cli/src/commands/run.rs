@@ -29,4 +29,11 @@ pub fn print(outcome: &BatchOutcome) {
         outcome.customer_360.rows,
         outcome.customer_360.path.display()
     );
+    println!(
+        "tags 标签 ({} tags, library {}): {} lines → {}",
+        outcome.tags.n_tags,
+        outcome.tags.version,
+        outcome.tags.rows,
+        outcome.tags.path.display()
+    );
 }

@@ -30,6 +30,8 @@ fn demo_runs_on_an_empty_directory_with_no_database_server() {
     assert!(stdout.contains("by branch 分公司"), "{stdout}");
     assert!(stdout.contains("customer 360 客户360视图 as of 2026-11-01:"), "{stdout}");
     assert!(work.path().join("weiwan-data/customer_360/as_of=2026-11-01.parquet").exists());
+    assert!(stdout.contains("tags 标签 (8 tags, library builtin-1)"), "{stdout}");
+    assert!(work.path().join("weiwan-data/tags/as_of=2026-11-01.parquet").exists());
     assert!(work.path().join("weiwan-data/weiwan.db").exists());
     assert!(work.path().join("weiwan-data/manifest.json").exists());
 
@@ -133,6 +135,41 @@ fn the_batch_refuses_bad_dates_and_an_empty_base() {
     assert_eq!(empty.status.code(), Some(1));
     assert!(text(&empty.stderr).contains("nothing has been imported yet"), "{}", text(&empty.stderr));
     assert!(!work.path().join("lake").exists(), "a refused batch writes nothing");
+}
+
+#[test]
+fn a_bad_tag_library_is_refused_and_the_library_in_force_stays() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let listed = weiwan(&["tags", "--data-dir", "lake"], work.path());
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    assert!(
+        text(&listed.stdout).contains("tag library 标签库 builtin-1 (8 tags)"),
+        "{}",
+        text(&listed.stdout)
+    );
+    assert!(text(&listed.stdout).contains("value_tier"), "{}", text(&listed.stdout));
+
+    let library = "version = \"mine-1\"\n[[tag]]\nname = \"roamer\"\ncategory = \"customer\"\n\
+                   owner = \"market\"\ndescription_zh = \"漫游用户\"\ndescription_en = \"roams\"\n\
+                   expr = \"roaming_mb > 0\"\n";
+    std::fs::write(work.path().join("mine.toml"), library).expect("write");
+    let refused = weiwan(&["tags", "load", "mine.toml", "--data-dir", "lake"], work.path());
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = text(&refused.stderr);
+    assert!(stderr.contains("tag library refused, the library in force is unchanged"), "{stderr}");
+    assert!(stderr.contains("tag roamer:") && stderr.contains("roaming_mb"), "{stderr}");
+    let listed = weiwan(&["tags", "--data-dir", "lake"], work.path());
+    assert!(text(&listed.stdout).contains("builtin-1"), "{}", text(&listed.stdout));
+
+    std::fs::write(work.path().join("mine.toml"), library.replace("roaming_mb > 0", "data_mb_3m > 0"))
+        .expect("write");
+    let loaded = weiwan(&["tags", "load", "mine.toml", "--data-dir", "lake"], work.path());
+    assert!(loaded.status.success(), "{}", text(&loaded.stderr));
+    assert!(
+        text(&loaded.stdout).contains("tag library mine-1 is in force: 1 tags"),
+        "{}",
+        text(&loaded.stdout)
+    );
 }
 
 #[test]

@@ -1,0 +1,283 @@
+//! The tag library (标签库): named SQL expressions over the customer 360 table, kept in a
+//! versioned TOML file, checked before they are put in force, evaluated by the daily batch.
+//!
+//! A library is checked whole: every tag's expression is planned against the 360 table's
+//! schema, so a syntax error, an unknown column, an unknown parameter or an aggregate is
+//! refused with the tag's name, and the library in force stays in force. The built-in
+//! library (`tags/builtin.toml`) is in force until another is loaded.
+//!
+//! In the data directory: `tags/libraries/<version>.toml` holds every library ever loaded,
+//! `tags/active` names the one in force (replaced atomically), and the batch writes
+//! `tags/as_of=<date>.parquet`: `subscription_id` and one column per tag.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+use serde::Deserialize;
+
+use crate::batch::{customer_360_path, customer_360_sql, lake_session, write_query};
+use crate::error::{Error, Result};
+use crate::lake::Lake;
+
+/// The library shipped with weiwan.
+pub const BUILTIN_LIBRARY: &str = include_str!("../tags/builtin.toml");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TagCategory {
+    /// 客户标签: describes the customer.
+    Customer,
+    /// 管理标签: drives the retention team's work.
+    Management,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub name: String,
+    pub category: TagCategory,
+    pub owner: String,
+    pub description_zh: String,
+    pub description_en: String,
+    /// The SQL expression with its parameters filled in.
+    pub expr: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagLibrary {
+    pub version: String,
+    pub tags: Vec<Tag>,
+    /// The file as written, kept verbatim when the library is loaded.
+    pub source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LibraryFile {
+    version: String,
+    #[serde(default)]
+    params: BTreeMap<String, toml::Value>,
+    #[serde(default, rename = "tag")]
+    tags: Vec<TagFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TagFile {
+    name: String,
+    category: TagCategory,
+    owner: String,
+    description_zh: String,
+    description_en: String,
+    expr: String,
+}
+
+/// Why a library was refused: one line per problem, each naming the tag.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("tag library refused, the library in force is unchanged:\n  {}", .problems.join("\n  "))]
+pub struct TagLibraryRefused {
+    pub problems: Vec<String>,
+}
+
+fn is_identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && text.len() <= 48
+}
+
+/// Parses a library and checks everything that needs no data: names, categories,
+/// descriptions, parameters.
+pub fn parse_library(source: &str) -> Result<TagLibrary, TagLibraryRefused> {
+    let refuse = |problems: Vec<String>| TagLibraryRefused { problems };
+    let file: LibraryFile =
+        toml::from_str(source).map_err(|e| refuse(vec![format!("not a valid library file: {e}")]))?;
+    let mut problems = Vec::new();
+    if file.version.is_empty()
+        || !file.version.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        problems.push(format!("version {:?} must be letters, digits, '.', '_' or '-'", file.version));
+    }
+    let mut params = BTreeMap::new();
+    for (name, value) in &file.params {
+        let literal = match value {
+            toml::Value::Integer(n) => n.to_string(),
+            toml::Value::Float(x) if x.is_finite() => x.to_string(),
+            toml::Value::String(s) => format!("'{}'", s.replace('\'', "''")),
+            other => {
+                problems
+                    .push(format!("parameter {name}: a {} is not a number or a string", other.type_str()));
+                continue;
+            }
+        };
+        params.insert(name.clone(), literal);
+    }
+    let mut names = HashSet::new();
+    let mut tags = Vec::new();
+    for tag in file.tags {
+        if !is_identifier(&tag.name) {
+            problems.push(format!(
+                "tag {:?}: a name is lowercase letters, digits and '_', starting with a letter",
+                tag.name
+            ));
+        }
+        if tag.name == "subscription_id" || !names.insert(tag.name.clone()) {
+            problems.push(format!("tag {}: the name is used twice", tag.name));
+        }
+        if tag.description_zh.trim().is_empty()
+            || tag.description_en.trim().is_empty()
+            || tag.owner.trim().is_empty()
+        {
+            problems.push(format!("tag {}: owner, description_zh and description_en are required", tag.name));
+        }
+        let mut expr = tag.expr.clone();
+        for (name, literal) in &params {
+            expr = expr.replace(&format!("{{{name}}}"), literal);
+        }
+        if let Some(start) = expr.find('{') {
+            let unknown: String = expr[start..].chars().take_while(|c| *c != '}').skip(1).collect();
+            problems.push(format!("tag {}: unknown parameter {{{unknown}}}", tag.name));
+        }
+        if expr.contains(';') {
+            problems.push(format!("tag {}: an expression cannot contain ';'", tag.name));
+        }
+        tags.push(Tag {
+            name: tag.name,
+            category: tag.category,
+            owner: tag.owner,
+            description_zh: tag.description_zh,
+            description_en: tag.description_en,
+            expr,
+        });
+    }
+    if tags.is_empty() {
+        problems.push("the library has no [[tag]]".into());
+    }
+    if !problems.is_empty() {
+        return Err(refuse(problems));
+    }
+    Ok(TagLibrary { version: file.version, tags, source: source.to_owned() })
+}
+
+/// Plans every expression against an empty 360 table: syntax errors, unknown columns and
+/// aggregates are refused without running anything.
+pub async fn check_library(library: &TagLibrary) -> Result<(), TagLibraryRefused> {
+    let internal = |e: Error| TagLibraryRefused { problems: vec![format!("cannot check the library: {e}")] };
+    let context = SessionContext::new();
+    // The 360 schema comes from planning its query over empty tables.
+    for table in weiwan_domain::TableId::ALL {
+        let schema = crate::layout::arrow_schema(table.table());
+        let memory = MemTable::try_new(schema, vec![vec![]]).map_err(|e| internal(e.into()))?;
+        context.register_table(table.name(), Arc::new(memory)).map_err(|e| internal(e.into()))?;
+    }
+    let sql = customer_360_sql(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default()).map_err(internal)?;
+    let frame = context.sql(&sql).await.map_err(|e| internal(e.into()))?;
+    let schema = Arc::new(frame.schema().as_arrow().clone());
+    let memory = MemTable::try_new(schema, vec![vec![]]).map_err(|e| internal(e.into()))?;
+    context.register_table("customer_360", Arc::new(memory)).map_err(|e| internal(e.into()))?;
+    let mut problems = Vec::new();
+    for tag in &library.tags {
+        let query = format!("SELECT subscription_id, ({}) AS {} FROM customer_360", tag.expr, tag.name);
+        if let Err(err) = context.sql(&query).await {
+            problems.push(format!("tag {}: {}", tag.name, short(&err.to_string())));
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(TagLibraryRefused { problems }) }
+}
+
+/// DataFusion lists every valid field after an unknown one; the first sentence is enough.
+fn short(message: &str) -> String {
+    let first = message.split(". Valid fields are").next().unwrap_or(message);
+    first.chars().take(300).collect()
+}
+
+fn tags_dir(lake: &Lake) -> PathBuf {
+    lake.root().join("tags")
+}
+
+/// The library in force: the last one loaded, or the built-in one.
+pub fn active_library(lake: &Lake) -> Result<TagLibrary> {
+    let pointer = tags_dir(lake).join("active");
+    let source = match std::fs::read_to_string(&pointer) {
+        Ok(version) => {
+            let path = tags_dir(lake).join("libraries").join(format!("{}.toml", version.trim()));
+            std::fs::read_to_string(&path).map_err(Error::io(&path))?
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => BUILTIN_LIBRARY.to_owned(),
+        Err(err) => return Err(Error::Io { path: pointer, source: err }),
+    };
+    parse_library(&source)
+        .map_err(|refused| Error::internal(format!("the library in force no longer parses: {refused}")))
+}
+
+/// Checks a library and, if it passes, puts it in force. A version may be loaded again only
+/// with the same content, so a version names one library forever.
+pub async fn load_library(lake: &Lake, source: &str) -> Result<TagLibrary, LoadError> {
+    let library = parse_library(source)?;
+    check_library(&library).await?;
+    let libraries = tags_dir(lake).join("libraries");
+    std::fs::create_dir_all(&libraries).map_err(Error::io(&libraries))?;
+    let path = libraries.join(format!("{}.toml", library.version));
+    match std::fs::read_to_string(&path) {
+        Ok(existing) if existing != source => {
+            return Err(LoadError::Refused(TagLibraryRefused {
+                problems: vec![format!(
+                    "version {} was loaded before with other content; give the changed library a new version",
+                    library.version
+                )],
+            }));
+        }
+        Ok(_) => {}
+        Err(_) => write_atomically(&path, source)?,
+    }
+    write_atomically(&tags_dir(lake).join("active"), &library.version)?;
+    Ok(library)
+}
+
+fn write_atomically(path: &std::path::Path, content: &str) -> Result<()> {
+    let temporary = path.with_extension("tmp");
+    std::fs::write(&temporary, content).map_err(Error::io(&temporary))?;
+    std::fs::rename(&temporary, path).map_err(Error::io(path))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Refused(#[from] TagLibraryRefused),
+    #[error(transparent)]
+    Failed(#[from] Error),
+}
+
+/// What the tag stage wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagValues {
+    pub path: PathBuf,
+    pub rows: u64,
+    pub version: String,
+    pub n_tags: usize,
+}
+
+pub fn tags_path(lake: &Lake, as_of: NaiveDate) -> PathBuf {
+    tags_dir(lake).join(format!("as_of={as_of}.parquet"))
+}
+
+/// Evaluates the library in force over the 360 table of a date (which must have been built).
+pub async fn evaluate_tags(lake: &Lake, as_of: NaiveDate) -> Result<TagValues> {
+    let library = active_library(lake)?;
+    let context = lake_session(lake).await?;
+    let table_360 = customer_360_path(lake, as_of);
+    context
+        .register_parquet("customer_360", table_360.to_string_lossy().as_ref(), Default::default())
+        .await?;
+    let columns: Vec<String> = library.tags.iter().map(|t| format!("({}) AS {}", t.expr, t.name)).collect();
+    let sql =
+        format!("SELECT subscription_id, {} FROM customer_360 ORDER BY subscription_id", columns.join(", "));
+    let frame = context.sql(&sql).await?;
+    let path = tags_path(lake, as_of);
+    let rows = write_query(frame, &path).await?;
+    tracing::info!(as_of = %as_of, rows, version = library.version, "tags evaluated");
+    Ok(TagValues { path, rows, version: library.version, n_tags: library.tags.len() })
+}
