@@ -16,10 +16,11 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use datafusion::datasource::MemTable;
+use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::SessionContext;
 use serde::Deserialize;
 
-use crate::batch::{customer_360_path, customer_360_sql, lake_session, write_query};
+use crate::batch::{customer_360_path, customer_360_sql, write_query};
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 
@@ -166,26 +167,40 @@ pub fn parse_library(source: &str) -> Result<TagLibrary, TagLibraryRefused> {
 /// aggregates are refused without running anything.
 pub async fn check_library(library: &TagLibrary) -> Result<(), TagLibraryRefused> {
     let internal = |e: Error| TagLibraryRefused { problems: vec![format!("cannot check the library: {e}")] };
-    let context = SessionContext::new();
     // The 360 schema comes from planning its query over empty tables.
+    let planner = SessionContext::new();
     for table in weiwan_domain::TableId::ALL {
         let schema = crate::layout::arrow_schema(table.table());
         let memory = MemTable::try_new(schema, vec![vec![]]).map_err(|e| internal(e.into()))?;
-        context.register_table(table.name(), Arc::new(memory)).map_err(|e| internal(e.into()))?;
+        planner.register_table(table.name(), Arc::new(memory)).map_err(|e| internal(e.into()))?;
     }
     let sql = customer_360_sql(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default()).map_err(internal)?;
-    let frame = context.sql(&sql).await.map_err(|e| internal(e.into()))?;
+    let frame = planner.sql(&sql).await.map_err(|e| internal(e.into()))?;
     let schema = Arc::new(frame.schema().as_arrow().clone());
+    // Tags see the 360 table and nothing else, here and when they are evaluated.
+    let context = SessionContext::new();
     let memory = MemTable::try_new(schema, vec![vec![]]).map_err(|e| internal(e.into()))?;
     context.register_table("customer_360", Arc::new(memory)).map_err(|e| internal(e.into()))?;
     let mut problems = Vec::new();
     for tag in &library.tags {
         let query = format!("SELECT subscription_id, ({}) AS {} FROM customer_360", tag.expr, tag.name);
-        if let Err(err) = context.sql(&query).await {
-            problems.push(format!("tag {}: {}", tag.name, short(&err.to_string())));
+        match context.sql_with_options(&query, read_only()).await {
+            Err(err) => problems.push(format!("tag {}: {}", tag.name, short(&err.to_string()))),
+            Ok(frame) => {
+                let names: Vec<&String> = frame.schema().fields().iter().map(|f| f.name()).collect();
+                if names.len() != 2 || names[1] != &tag.name {
+                    problems.push(format!("tag {}: the expression must yield one value per line", tag.name));
+                }
+            }
         }
     }
     if problems.is_empty() { Ok(()) } else { Err(TagLibraryRefused { problems }) }
+}
+
+/// Tag expressions are written by people: they may only read. DDL (such as `CREATE EXTERNAL
+/// TABLE`), DML (such as `COPY … TO`, which writes files) and statements are refused.
+fn read_only() -> SQLOptions {
+    SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
 }
 
 /// DataFusion lists every valid field after an unknown one; the first sentence is enough.
@@ -267,7 +282,8 @@ pub fn tags_path(lake: &Lake, as_of: NaiveDate) -> PathBuf {
 /// Evaluates the library in force over the 360 table of a date (which must have been built).
 pub async fn evaluate_tags(lake: &Lake, as_of: NaiveDate) -> Result<TagValues> {
     let library = active_library(lake)?;
-    let context = lake_session(lake).await?;
+    // Only the 360 table is visible to tag expressions.
+    let context = SessionContext::new();
     let table_360 = customer_360_path(lake, as_of);
     context
         .register_parquet("customer_360", table_360.to_string_lossy().as_ref(), Default::default())
@@ -275,7 +291,7 @@ pub async fn evaluate_tags(lake: &Lake, as_of: NaiveDate) -> Result<TagValues> {
     let columns: Vec<String> = library.tags.iter().map(|t| format!("({}) AS {}", t.expr, t.name)).collect();
     let sql =
         format!("SELECT subscription_id, {} FROM customer_360 ORDER BY subscription_id", columns.join(", "));
-    let frame = context.sql(&sql).await?;
+    let frame = context.sql_with_options(&sql, read_only()).await?;
     let path = tags_path(lake, as_of);
     let rows = write_query(frame, &path).await?;
     tracing::info!(as_of = %as_of, rows, version = library.version, "tags evaluated");

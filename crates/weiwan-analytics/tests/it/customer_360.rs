@@ -279,6 +279,15 @@ async fn a_bad_tag_library_is_refused_and_the_one_in_force_stays() {
     )
     .await;
     check("version = \"v2\"\nunknown_key = 1\n", &["not a valid library file"]).await;
+    // An expression that smuggles in a second query part still has to be a plain read.
+    check(
+        &format!(
+            "version = \"v2\"\n{}",
+            tag("sneaky", "1) AS x FROM customer_360 UNION SELECT msisdn, msisdn FROM subscriptions --")
+        ),
+        &["tag sneaky:"],
+    )
+    .await;
 
     // A good library is put in force; loading its version again with other content is refused.
     let good = format!("version = \"v2\"\n[params]\nfloor = 100\n{}", tag("heavy", "data_mb_3m >= {floor}"));
