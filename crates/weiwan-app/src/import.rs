@@ -53,6 +53,14 @@ pub async fn import_extract(
         tracing::info!(extract_id, "extract already imported");
         return Ok(ImportOutcome { extract_id, already_imported: true, rows: BTreeMap::new() });
     }
+    if in_lake {
+        // The store was replaced or reset under a data directory that belongs to another.
+        return Err(Error::Invalid(format!(
+            "extract {extract_id} is already published in the data directory {} but the store has no record \
+             of it: the store and the data directory do not belong together (check --db and --data-dir)",
+            lake.root().display()
+        )));
+    }
 
     let started = std::time::Instant::now();
     let mut existing = ExistingKeys::default();

@@ -178,6 +178,23 @@ async fn the_batch_refuses_a_lake_that_lags_the_store(store: Arc<dyn Store>) {
     assert!(!other_lake.root().join("customer_360").exists());
 }
 
+/// A store and a data directory that do not belong together are refused before anything is
+/// written, instead of reporting every history row as already imported.
+async fn a_store_and_lake_that_do_not_belong_together_are_refused(store: Arc<dyn Store>) {
+    let work = tempfile::tempdir().expect("tempdir");
+    let extract = work.path().join("extract");
+    generate(&extract, 50, FileFormat::Csv);
+    let lake = Lake::new(work.path().join("lake"));
+    let first_store = weiwan_storage::testing::sqlite().await;
+    import_extract(first_store.as_ref(), &lake, &extract, now()).await.expect("import into the first store");
+    let files = tree(lake.root());
+
+    let err = import_extract(store.as_ref(), &lake, &extract, now()).await.expect_err("must refuse");
+    assert!(err.to_string().contains("do not belong together"), "{err}");
+    assert_eq!(store.summary().await.expect("summary"), weiwan_app::Summary::default());
+    assert_eq!(tree(lake.root()), files);
+}
+
 macro_rules! on_both_stores {
     ($($test:ident),+ $(,)?) => {
         mod sqlite {
@@ -206,6 +223,7 @@ on_both_stores!(
     one_bad_value_refuses_the_whole_extract,
     a_refused_first_import_leaves_no_data_directory,
     the_batch_refuses_a_lake_that_lags_the_store,
+    a_store_and_lake_that_do_not_belong_together_are_refused,
 );
 
 #[test]
