@@ -16,7 +16,7 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use weiwan_domain::{ColumnKind, Money, TableId, Value};
 
 use crate::error::{Error, Result, db};
-use crate::{BranchCount, ImportRecord, ImportTx, Store, Summary};
+use crate::{BranchCount, CohortRecord, ImportRecord, ImportTx, SegmentRecord, Store, Summary};
 
 /// Rows per INSERT statement: well under both backends' limits on bound parameters.
 const ROWS_PER_STATEMENT: usize = 1000;
@@ -225,6 +225,96 @@ macro_rules! store_impl {
                     out.push(values);
                 }
                 Ok(out)
+            }
+
+            async fn save_segment(&self, segment: &SegmentRecord, replace: bool) -> Result<bool> {
+                let mut query = QueryBuilder::<$db>::new(
+                    "INSERT INTO segments (name, mode, definition, schedule, description, saved_at) ",
+                );
+                query.push_values([segment], |mut separated, s| {
+                    separated
+                        .push_bind(s.name.clone())
+                        .push_bind(s.mode.clone())
+                        .push_bind(s.definition.clone())
+                        .push_bind(s.schedule.clone())
+                        .push_bind(s.description.clone())
+                        .push_bind(s.saved_at.clone());
+                });
+                query.push(if replace {
+                    " ON CONFLICT (name) DO UPDATE SET mode = excluded.mode, definition = excluded.definition, \
+                     schedule = excluded.schedule, description = excluded.description, saved_at = excluded.saved_at"
+                } else {
+                    " ON CONFLICT (name) DO NOTHING"
+                });
+                let done = query.build().execute(&self.pool).await.map_err(db("save a target group"))?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn segments(&self) -> Result<Vec<SegmentRecord>> {
+                let sql = concat!(
+                    "SELECT name, mode, definition, schedule, description, saved_at FROM segments ORDER BY name",
+                    $collate
+                );
+                let rows = sqlx::query(sql).fetch_all(&self.pool).await.map_err(db("list target groups"))?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(SegmentRecord {
+                            name: row.try_get(0)?,
+                            mode: row.try_get(1)?,
+                            definition: row.try_get(2)?,
+                            schedule: row.try_get(3)?,
+                            description: row.try_get(4)?,
+                            saved_at: row.try_get(5)?,
+                        })
+                    })
+                    .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+                    .map_err(db("read target groups"))
+            }
+
+            async fn delete_segment(&self, name: &str) -> Result<bool> {
+                let mut query = QueryBuilder::<$db>::new("DELETE FROM segments WHERE name = ");
+                query.push_bind(name.to_owned());
+                let done = query.build().execute(&self.pool).await.map_err(db("delete a target group"))?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn record_cohort(&self, cohort: &CohortRecord) -> Result<bool> {
+                let mut query = QueryBuilder::<$db>::new(
+                    "INSERT INTO cohorts (name, taken_on, mode, definition, members, created_at) ",
+                );
+                query.push_values([cohort], |mut separated, c| {
+                    separated
+                        .push_bind(c.name.clone())
+                        .push_bind(c.taken_on.clone())
+                        .push_bind(c.mode.clone())
+                        .push_bind(c.definition.clone())
+                        .push_bind(c.members)
+                        .push_bind(c.created_at.clone());
+                });
+                query.push(" ON CONFLICT (name) DO NOTHING");
+                let done = query.build().execute(&self.pool).await.map_err(db("register a cohort"))?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn cohorts(&self) -> Result<Vec<CohortRecord>> {
+                let sql = concat!(
+                    "SELECT name, taken_on, mode, definition, members, created_at FROM cohorts ORDER BY name",
+                    $collate
+                );
+                let rows = sqlx::query(sql).fetch_all(&self.pool).await.map_err(db("list cohorts"))?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(CohortRecord {
+                            name: row.try_get(0)?,
+                            taken_on: row.try_get(1)?,
+                            mode: row.try_get(2)?,
+                            definition: row.try_get(3)?,
+                            members: row.try_get(4)?,
+                            created_at: row.try_get(5)?,
+                        })
+                    })
+                    .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+                    .map_err(db("read cohorts"))
             }
         }
 

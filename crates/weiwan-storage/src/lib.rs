@@ -57,6 +57,32 @@ pub struct BranchCount {
     pub subscriptions: i64,
 }
 
+/// A saved target group (客户群); what the fields mean is weiwan-analytics' business.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentRecord {
+    pub name: String,
+    /// `conditions` or `sql`.
+    pub mode: String,
+    pub definition: String,
+    /// `none`, `daily` or `monthly`.
+    pub schedule: String,
+    pub description: String,
+    /// RFC 3339, from the caller's clock.
+    pub saved_at: String,
+}
+
+/// A snapshot cohort (拍照) in the register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CohortRecord {
+    pub name: String,
+    /// `YYYY-MM-DD`.
+    pub taken_on: String,
+    pub mode: String,
+    pub definition: String,
+    pub members: i64,
+    pub created_at: String,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + Debug {
     /// Which backend this is, for logs: `sqlite` or `postgres`.
@@ -79,6 +105,22 @@ pub trait Store: Send + Sync + Debug {
 
     /// Every row of an entity table in key order, in schema column order.
     async fn dump_table(&self, table: TableId) -> Result<Vec<Vec<Value>>>;
+
+    /// Saves a target group. One of the same name is replaced only when `replace`; returns
+    /// false (and changes nothing) when the name is taken and not `replace`.
+    async fn save_segment(&self, segment: &SegmentRecord, replace: bool) -> Result<bool>;
+
+    /// Every saved target group, by name.
+    async fn segments(&self) -> Result<Vec<SegmentRecord>>;
+
+    /// Deletes a target group; false when there was none of that name.
+    async fn delete_segment(&self, name: &str) -> Result<bool>;
+
+    /// Registers a cohort; false (and nothing changed) when the name is taken.
+    async fn record_cohort(&self, cohort: &CohortRecord) -> Result<bool>;
+
+    /// Every registered cohort, by name.
+    async fn cohorts(&self) -> Result<Vec<CohortRecord>>;
 }
 
 /// One import's writes, all or nothing.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use weiwan_domain::{TableId, Value};
-use weiwan_storage::{ImportRecord, Store};
+use weiwan_storage::{CohortRecord, ImportRecord, SegmentRecord, Store};
 
 /// Parses a row written as extract fields, so tests read like the files operators send.
 fn row(table: TableId, fields: &[&str]) -> Vec<Value> {
@@ -177,6 +177,49 @@ fn record(extract_id: &str) -> ImportRecord {
     }
 }
 
+fn segment(name: &str, definition: &str) -> SegmentRecord {
+    SegmentRecord {
+        name: name.to_owned(),
+        mode: "conditions".to_owned(),
+        definition: definition.to_owned(),
+        schedule: "daily".to_owned(),
+        description: "中高端 / high value".to_owned(),
+        saved_at: "2026-11-01T08:00:00Z".to_owned(),
+    }
+}
+
+async fn segments_are_saved_replaced_only_on_request_and_deleted(store: Arc<dyn Store>) {
+    let first = segment("vip", r#"["value_tier=gold"]"#);
+    assert!(store.save_segment(&first, false).await.expect("save"));
+    let second = segment("vip", r#"["value_tier=diamond"]"#);
+    assert!(!store.save_segment(&second, false).await.expect("save"), "a taken name is not overwritten");
+    assert_eq!(store.segments().await.expect("list"), vec![first]);
+    assert!(store.save_segment(&second, true).await.expect("replace"));
+    assert!(store.save_segment(&segment("alpha", "[]"), false).await.expect("save"));
+    let names: Vec<String> = store.segments().await.expect("list").into_iter().map(|s| s.name).collect();
+    assert_eq!(names, ["alpha", "vip"]);
+    assert_eq!(store.segments().await.expect("list")[1], second);
+    assert!(store.delete_segment("vip").await.expect("delete"));
+    assert!(!store.delete_segment("vip").await.expect("delete"), "already gone");
+    let invalid = SegmentRecord { mode: "python".to_owned(), ..segment("bad", "[]") };
+    assert!(store.save_segment(&invalid, false).await.is_err(), "the mode is checked");
+}
+
+async fn a_cohort_is_registered_once(store: Arc<dyn Store>) {
+    let cohort = CohortRecord {
+        name: "vip-2026q2".to_owned(),
+        taken_on: "2026-04-01".to_owned(),
+        mode: "conditions".to_owned(),
+        definition: r#"["arpu_3m=120.."]"#.to_owned(),
+        members: 6,
+        created_at: "2026-11-01T08:00:00Z".to_owned(),
+    };
+    assert!(store.record_cohort(&cohort).await.expect("record"));
+    let again = CohortRecord { members: 7, ..cohort.clone() };
+    assert!(!store.record_cohort(&again).await.expect("record"));
+    assert_eq!(store.cohorts().await.expect("list"), vec![cohort]);
+}
+
 /// Instantiates every conformance test for one backend.
 macro_rules! store_conformance_suite {
     ($backend:ident, $open:expr) => {
@@ -187,6 +230,8 @@ macro_rules! store_conformance_suite {
                 an_uncommitted_import_leaves_nothing,
                 a_dangling_reference_fails_the_commit_and_keeps_nothing,
                 imports_are_recorded_and_keys_can_be_filtered,
+                segments_are_saved_replaced_only_on_request_and_deleted,
+                a_cohort_is_registered_once,
             );
         }
     };
