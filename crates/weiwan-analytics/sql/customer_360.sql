@@ -5,8 +5,9 @@
 --   {as_of}       the batch date; only history strictly before it counts
 --   {as_of_days}  the same date as days since 1970-01-01
 --   {m1}          first day of the last complete month (the month before {as_of}'s month)
---   {m3}, {m4}, {m6}  first days of the months 2, 3 and 5 months before {m1}
---                 (so [m3, m1] is the last 3 complete months and [m6, m4] the 3 before them)
+--   {m3}, {m4}, {m6}, {m12}  first days of the months 2, 3, 5 and 11 months before {m1}
+--                 (so [m3, m1] is the last 3 complete months, [m6, m4] the 3 before them and
+--                 [m12, m1] the last 12)
 --   {d90}         {as_of} minus 90 days, as a timestamp (payments count from {m6})
 --   {plus90}      {as_of} plus 90 days
 -- Trends are ratios minus one: 0.0 is flat, -0.4 is "fell 40%"; NULL when the base is 0 or
@@ -18,15 +19,19 @@ WITH usage AS (
         SUM(CASE WHEN month = DATE '{m1}' THEN arpu END) AS arpu_last,
         AVG(CASE WHEN month >= DATE '{m3}' THEN arpu END) AS arpu_3m,
         AVG(CASE WHEN month >= DATE '{m4}' AND month < DATE '{m1}' THEN arpu END) AS arpu_prev_3m,
-        AVG(CASE WHEN month < DATE '{m3}' THEN arpu END) AS arpu_3m_before,
-        AVG(arpu) AS arpu_6m,
+        AVG(CASE WHEN month >= DATE '{m6}' AND month < DATE '{m3}' THEN arpu END) AS arpu_3m_before,
+        AVG(CASE WHEN month >= DATE '{m6}' THEN arpu END) AS arpu_6m,
+        SUM(arpu) AS revenue_12m,
         SUM(CASE WHEN month = DATE '{m1}' THEN mou END) AS mou_last,
         AVG(CASE WHEN month >= DATE '{m3}' THEN CAST(mou AS DOUBLE) END) AS mou_3m,
-        AVG(CASE WHEN month < DATE '{m3}' THEN CAST(mou AS DOUBLE) END) AS mou_3m_before,
+        AVG(CASE WHEN month >= DATE '{m6}' AND month < DATE '{m3}' THEN CAST(mou AS DOUBLE) END) AS mou_3m_before,
         SUM(CASE WHEN month = DATE '{m1}' THEN data_mb END) AS data_mb_last,
         AVG(CASE WHEN month >= DATE '{m3}' THEN CAST(data_mb AS DOUBLE) END) AS data_mb_3m,
-        AVG(CASE WHEN month < DATE '{m3}' THEN CAST(data_mb AS DOUBLE) END) AS data_mb_3m_before,
+        AVG(CASE WHEN month >= DATE '{m6}' AND month < DATE '{m3}' THEN CAST(data_mb AS DOUBLE) END)
+            AS data_mb_3m_before,
         SUM(CASE WHEN month >= DATE '{m3}' THEN sms END) AS sms_3m,
+        SUM(CASE WHEN month >= DATE '{m3}' THEN roaming_min END) AS roaming_min_3m,
+        COUNT(CASE WHEN month >= DATE '{m3}' AND roaming_min > 0 THEN 1 END) AS roaming_months_3m,
         SUM(CASE WHEN month = DATE '{m1}' THEN competitor_calls END) AS competitor_calls_last,
         SUM(CASE WHEN month >= DATE '{m3}' THEN competitor_calls END) AS competitor_calls_3m,
         SUM(CASE WHEN month >= DATE '{m3}' THEN recharge END) AS recharge_3m,
@@ -35,9 +40,10 @@ WITH usage AS (
         SUM(CASE WHEN month >= DATE '{m3}' THEN complaints END) AS complaints_3m,
         COUNT(CASE WHEN month >= DATE '{m3}' AND mou = 0 AND data_mb = 0 AND sms = 0 THEN 1 END)
             AS zero_usage_months_3m,
-        COUNT(*) AS usage_months
+        COUNT(CASE WHEN month >= DATE '{m6}' THEN 1 END) AS usage_months,
+        COUNT(*) AS usage_months_12m
     FROM usage_monthly
-    WHERE month >= DATE '{m6}' AND month <= DATE '{m1}'
+    WHERE month >= DATE '{m12}' AND month <= DATE '{m1}'
     GROUP BY subscription_id
 ),
 event_counts AS (
@@ -119,6 +125,14 @@ SELECT
     u.arpu_last,
     u.arpu_3m,
     u.arpu_6m,
+    COALESCE(u.revenue_12m, 0) AS revenue_12m,
+    COALESCE(u.usage_months_12m, 0) AS usage_months_12m,
+    -- Future potential until the churn model prices it: the next 12 months at the 3-month
+    -- ARPU, moved by the 6-month trend (clamped to +-50%).
+    CASE WHEN u.arpu_3m IS NULL THEN CAST(0 AS DOUBLE)
+         ELSE CAST(u.arpu_3m AS DOUBLE) * 12
+              * (1 + LEAST(GREATEST(COALESCE(CAST(u.arpu_3m AS DOUBLE) / NULLIF(CAST(u.arpu_3m_before AS DOUBLE), 0) - 1, 0), -0.5), 0.5))
+    END AS projected_revenue_12m,
     CASE WHEN u.arpu_prev_3m > 0 THEN CAST(u.arpu_last AS DOUBLE) / CAST(u.arpu_prev_3m AS DOUBLE) - 1 END
         AS arpu_trend_3m,
     CASE WHEN u.arpu_3m_before > 0 THEN CAST(u.arpu_3m AS DOUBLE) / CAST(u.arpu_3m_before AS DOUBLE) - 1 END
@@ -130,6 +144,8 @@ SELECT
     u.data_mb_3m,
     CASE WHEN u.data_mb_3m_before > 0 THEN u.data_mb_3m / u.data_mb_3m_before - 1 END AS data_trend_6m,
     u.sms_3m,
+    COALESCE(u.roaming_min_3m, 0) AS roaming_min_3m,
+    COALESCE(u.roaming_months_3m, 0) AS roaming_months_3m,
     u.recharge_3m,
     u.balance_last,
     u.arrears_last,

@@ -119,6 +119,7 @@ pub fn customer_360_sql(as_of: NaiveDate) -> Result<String> {
         .replace("{m3}", &back(m1, 2)?.to_string())
         .replace("{m4}", &back(m1, 3)?.to_string())
         .replace("{m6}", &back(m1, 5)?.to_string())
+        .replace("{m12}", &back(m1, 11)?.to_string())
         .replace("{d90}", &format!("{d90} 00:00:00"))
         .replace("{plus90}", &plus90.to_string()))
 }

@@ -36,6 +36,9 @@ pub enum Error {
     Arrow(#[from] arrow::error::ArrowError),
     #[error("batch query failed")]
     DataFusion(#[from] datafusion::error::DataFusionError),
+    /// A stage needs the tagged 360 table of a date that was never built.
+    #[error("no customer 360 table with tags as of {as_of}: run `weiwan run --as-of {as_of}` first")]
+    NotBuilt { as_of: chrono::NaiveDate },
     /// A broken invariant inside weiwan, not a problem with the input.
     #[error("internal error: {0}")]
     Internal(String),

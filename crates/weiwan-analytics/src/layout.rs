@@ -200,7 +200,7 @@ mod tests {
     #[test]
     fn rows_survive_a_round_trip_through_arrow() {
         let table = TableId::UsageMonthly.table();
-        let fields = ["S1", "2026-03", "96.50", "300", "2048", "12", "3", "100", "-4.20", "0", "1"];
+        let fields = ["S1", "2026-03", "96.50", "300", "2048", "12", "3", "100", "-4.20", "0", "1", "25"];
         let row: Vec<Value> =
             table.columns.iter().zip(fields).map(|(c, f)| c.parse(f).expect("valid")).collect();
         let mut builder = BatchBuilder::new(table);

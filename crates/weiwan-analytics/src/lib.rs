@@ -9,8 +9,10 @@
 pub mod batch;
 pub mod error;
 pub mod keys;
+pub mod kpi;
 pub mod lake;
 pub mod layout;
+pub mod segments;
 pub mod source;
 pub mod tags;
 pub mod validate;
@@ -18,7 +20,9 @@ pub mod writer;
 
 pub use batch::{Customer360, build_customer_360, customer_360_path};
 pub use error::{Error, Location, Problem, Refusal, Result};
+pub use kpi::{KpiError, KpiRefused, KpiReport, KpiSettings, Target, cohort_kpis, snapshot_cohort};
 pub use lake::{Lake, Manifest, StagedExtract};
+pub use segments::{Condition, Preview, Schedule, Segment, SegmentError, SegmentQuery, SegmentRefused};
 pub use source::{ExtractFile, FileFormat, discover};
 pub use tags::{TagLibrary, TagLibraryRefused, TagValues, active_library, evaluate_tags, load_library};
 pub use validate::{ExistingKeys, Lookup, stage_extract};

@@ -8,12 +8,13 @@
 //!
 //! In the data directory: `tags/libraries/<version>.toml` holds every library ever loaded,
 //! `tags/active` names the one in force (replaced atomically), and the batch writes
-//! `tags/as_of=<date>.parquet`: `subscription_id` and one column per tag.
+//! `tags/as_of=<date>.parquet`, the tagged 360 table: every 360 column, then one per tag.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use arrow::datatypes::SchemaRef;
 use chrono::NaiveDate;
 use datafusion::datasource::MemTable;
 use datafusion::execution::context::SQLOptions;
@@ -163,26 +164,51 @@ pub fn parse_library(source: &str) -> Result<TagLibrary, TagLibraryRefused> {
     Ok(TagLibrary { version: file.version, tags, source: source.to_owned() })
 }
 
-/// Plans every expression against an empty 360 table: syntax errors, unknown columns and
-/// aggregates are refused without running anything.
-pub async fn check_library(library: &TagLibrary) -> Result<(), TagLibraryRefused> {
-    let internal = |e: Error| TagLibraryRefused { problems: vec![format!("cannot check the library: {e}")] };
-    // The 360 schema comes from planning its query over empty tables.
+/// The schema of the 360 table, from planning its query over empty tables.
+pub async fn customer_360_schema() -> Result<SchemaRef> {
     let planner = SessionContext::new();
     for table in weiwan_domain::TableId::ALL {
         let schema = crate::layout::arrow_schema(table.table());
-        let memory = MemTable::try_new(schema, vec![vec![]]).map_err(|e| internal(e.into()))?;
-        planner.register_table(table.name(), Arc::new(memory)).map_err(|e| internal(e.into()))?;
+        planner.register_table(table.name(), Arc::new(MemTable::try_new(schema, vec![vec![]])?))?;
     }
-    let sql = customer_360_sql(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default()).map_err(internal)?;
-    let frame = planner.sql(&sql).await.map_err(|e| internal(e.into()))?;
-    let schema = Arc::new(frame.schema().as_arrow().clone());
-    // Tags see the 360 table and nothing else, here and when they are evaluated.
+    let as_of = NaiveDate::from_ymd_opt(2026, 1, 1).ok_or_else(|| Error::internal("a fixed date"))?;
+    let frame = planner.sql(&customer_360_sql(as_of)?).await?;
+    Ok(Arc::new(frame.schema().as_arrow().clone()))
+}
+
+/// A session that sees one table, `customer_360`, empty, with the given schema: for
+/// planning people's expressions and queries before anything runs.
+pub(crate) fn empty_360_session(schema: SchemaRef) -> Result<SessionContext> {
     let context = SessionContext::new();
-    let memory = MemTable::try_new(schema, vec![vec![]]).map_err(|e| internal(e.into()))?;
-    context.register_table("customer_360", Arc::new(memory)).map_err(|e| internal(e.into()))?;
+    context.register_table("customer_360", Arc::new(MemTable::try_new(schema, vec![vec![]])?))?;
+    Ok(context)
+}
+
+/// The columns of the tagged 360 table a library produces: the 360 columns, then one per tag.
+pub async fn tagged_schema(library: &TagLibrary) -> Result<SchemaRef> {
+    let context = empty_360_session(customer_360_schema().await?)?;
+    let frame = context.sql_with_options(&tagged_query(library), read_only()).await?;
+    Ok(Arc::new(frame.schema().as_arrow().clone()))
+}
+
+fn tagged_query(library: &TagLibrary) -> String {
+    let columns: Vec<String> = library.tags.iter().map(|t| format!("({}) AS {}", t.expr, t.name)).collect();
+    format!("SELECT *, {} FROM customer_360 ORDER BY subscription_id", columns.join(", "))
+}
+
+/// Plans every expression against an empty 360 table: syntax errors, unknown columns,
+/// aggregates and names already taken by a 360 column are refused without running anything.
+pub async fn check_library(library: &TagLibrary) -> Result<(), TagLibraryRefused> {
+    let internal = |e: Error| TagLibraryRefused { problems: vec![format!("cannot check the library: {e}")] };
+    let schema = customer_360_schema().await.map_err(internal)?;
+    // Tags see the 360 table and nothing else, here and when they are evaluated.
+    let context = empty_360_session(schema.clone()).map_err(internal)?;
     let mut problems = Vec::new();
     for tag in &library.tags {
+        if schema.field_with_name(&tag.name).is_ok() {
+            problems.push(format!("tag {}: the name is a column of the 360 table", tag.name));
+            continue;
+        }
         let query = format!("SELECT subscription_id, ({}) AS {} FROM customer_360", tag.expr, tag.name);
         match context.sql_with_options(&query, read_only()).await {
             Err(err) => problems.push(format!("tag {}: {}", tag.name, short(&err.to_string()))),
@@ -199,12 +225,12 @@ pub async fn check_library(library: &TagLibrary) -> Result<(), TagLibraryRefused
 
 /// Tag expressions are written by people: they may only read. DDL (such as `CREATE EXTERNAL
 /// TABLE`), DML (such as `COPY … TO`, which writes files) and statements are refused.
-fn read_only() -> SQLOptions {
+pub(crate) fn read_only() -> SQLOptions {
     SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
 }
 
 /// DataFusion lists every valid field after an unknown one; the first sentence is enough.
-fn short(message: &str) -> String {
+pub(crate) fn short(message: &str) -> String {
     let first = message.split(". Valid fields are").next().unwrap_or(message);
     first.chars().take(300).collect()
 }
@@ -279,7 +305,9 @@ pub fn tags_path(lake: &Lake, as_of: NaiveDate) -> PathBuf {
     tags_dir(lake).join(format!("as_of={as_of}.parquet"))
 }
 
-/// Evaluates the library in force over the 360 table of a date (which must have been built).
+/// Evaluates the library in force over the 360 table of a date (which must have been built)
+/// and writes the tagged 360 table: every 360 column, then one column per tag. Target groups
+/// and cohorts read this one file.
 pub async fn evaluate_tags(lake: &Lake, as_of: NaiveDate) -> Result<TagValues> {
     let library = active_library(lake)?;
     // Only the 360 table is visible to tag expressions.
@@ -288,10 +316,7 @@ pub async fn evaluate_tags(lake: &Lake, as_of: NaiveDate) -> Result<TagValues> {
     context
         .register_parquet("customer_360", table_360.to_string_lossy().as_ref(), Default::default())
         .await?;
-    let columns: Vec<String> = library.tags.iter().map(|t| format!("({}) AS {}", t.expr, t.name)).collect();
-    let sql =
-        format!("SELECT subscription_id, {} FROM customer_360 ORDER BY subscription_id", columns.join(", "));
-    let frame = context.sql_with_options(&sql, read_only()).await?;
+    let frame = context.sql_with_options(&tagged_query(&library), read_only()).await?;
     let path = tags_path(lake, as_of);
     let rows = write_query(frame, &path).await?;
     tracing::info!(as_of = %as_of, rows, version = library.version, "tags evaluated");

@@ -1,7 +1,10 @@
-//! `run`: the daily batch as of a date: the customer 360 table, then the tag library in force
-//! evaluated over it. Segments and KPIs follow with the rest of the analytics issue.
+//! `run`: the daily batch as of a date: the customer 360 table, the tag library in force
+//! evaluated over it, then the target groups due that day.
+
+use std::time::Instant;
 
 use chrono::NaiveDate;
+use weiwan_analytics::segments::ScheduledRun;
 use weiwan_analytics::{Customer360, Lake, TagValues};
 use weiwan_storage::Store;
 
@@ -12,6 +15,7 @@ pub struct BatchOutcome {
     pub as_of: NaiveDate,
     pub customer_360: Customer360,
     pub tags: TagValues,
+    pub segments: Vec<ScheduledRun>,
 }
 
 /// Runs the batch. Refuses to run on an empty base, or while an import the store recorded is
@@ -34,7 +38,18 @@ pub async fn run_daily_batch(store: &dyn Store, lake: &Lake, as_of: NaiveDate) -
             )));
         }
     }
+    let started = Instant::now();
     let customer_360 = weiwan_analytics::build_customer_360(lake, as_of).await?;
+    finished("customer_360", &started);
+    let started = Instant::now();
     let tags = weiwan_analytics::evaluate_tags(lake, as_of).await?;
-    Ok(BatchOutcome { as_of, customer_360, tags })
+    finished("tags", &started);
+    let started = Instant::now();
+    let segments = crate::segments::run_scheduled_segments(store, lake, as_of).await?;
+    finished("target_groups", &started);
+    Ok(BatchOutcome { as_of, customer_360, tags, segments })
+}
+
+fn finished(stage: &'static str, started: &Instant) {
+    tracing::info!(stage, seconds = format!("{:.1}", started.elapsed().as_secs_f64()), "stage finished");
 }

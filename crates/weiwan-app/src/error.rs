@@ -17,6 +17,12 @@ pub enum Error {
     /// A tag library was refused; the one in force is unchanged.
     #[error(transparent)]
     TagsRefused(#[from] weiwan_analytics::TagLibraryRefused),
+    /// A target group or cohort definition was refused; nothing was saved.
+    #[error(transparent)]
+    SegmentRefused(#[from] weiwan_analytics::SegmentRefused),
+    /// KPIs cannot be computed for these arguments.
+    #[error(transparent)]
+    KpiRefused(#[from] weiwan_analytics::KpiRefused),
     #[error("a background task failed")]
     Join(#[from] tokio::task::JoinError),
 }
@@ -28,6 +34,24 @@ impl From<weiwan_analytics::Error> for Error {
         match error {
             weiwan_analytics::Error::Refused(refusal) => Error::Refused(refusal),
             other => Error::Analytics(other),
+        }
+    }
+}
+
+impl From<weiwan_analytics::SegmentError> for Error {
+    fn from(error: weiwan_analytics::SegmentError) -> Error {
+        match error {
+            weiwan_analytics::SegmentError::Refused(refused) => Error::SegmentRefused(refused),
+            weiwan_analytics::SegmentError::Failed(failed) => failed.into(),
+        }
+    }
+}
+
+impl From<weiwan_analytics::KpiError> for Error {
+    fn from(error: weiwan_analytics::KpiError) -> Error {
+        match error {
+            weiwan_analytics::KpiError::Refused(refused) => Error::KpiRefused(refused),
+            weiwan_analytics::KpiError::Failed(failed) => failed.into(),
         }
     }
 }

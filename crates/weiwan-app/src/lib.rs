@@ -7,14 +7,23 @@ pub mod batch;
 pub mod error;
 pub mod generate;
 pub mod import;
+pub mod segments;
 pub mod tags;
 
 pub use batch::{BatchOutcome, run_daily_batch};
 pub use error::{Error, Result};
 pub use generate::{GenerateRequest, generate_extract};
 pub use import::{ImportOutcome, import_extract};
+pub use segments::{
+    ListedSegment, cohort_kpis, delete_segment, export_segment, find_segment, list_segments,
+    parse_conditions, parse_schedule, preview_segment, save_segment, snapshot_cohort,
+};
 pub use tags::{check_tag_library, load_tag_library, tag_library};
+pub use weiwan_analytics::segments::ScheduledRun;
 pub use weiwan_analytics::tags::TagCategory;
-pub use weiwan_analytics::{FileFormat, Lake, Problem, Refusal, TagLibrary};
+pub use weiwan_analytics::{
+    FileFormat, KpiReport, KpiSettings, Lake, Preview, Problem, Refusal, Schedule, Segment, SegmentQuery,
+    TagLibrary,
+};
 pub use weiwan_sim::Config as SimConfig;
-pub use weiwan_storage::{Store, Summary, connect};
+pub use weiwan_storage::{CohortRecord, Store, Summary, connect};

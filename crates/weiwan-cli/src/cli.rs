@@ -22,10 +22,17 @@ pub enum Command {
     /// Validate an extract directory whole and import it: entities into the store, history
     /// into the data directory. A bad file is refused and nothing is stored.
     Import(ImportArgs),
-    /// Run the daily batch as of a date: builds the customer 360 table in the data directory.
+    /// Run the daily batch as of a date: the customer 360 table, its tags and the target
+    /// groups due that day, in the data directory.
     Run(RunArgs),
     /// The tag library: list the tags in force, check a library file, or put one in force.
     Tags(TagsArgs),
+    /// Target groups 客户群: list, save, preview and export them.
+    Segment(SegmentArgs),
+    /// Snapshot cohorts 拍照: freeze a set of lines at a date to track their KPIs.
+    Cohort(CohortArgs),
+    /// The KPIs of a snapshot cohort as of a date: 保有率, 在网率, 离网率, 捆绑到位率, 续签率.
+    Kpi(KpiArgs),
     /// Print counts of the imported base by tier, status and branch.
     Summary(StoreArgs),
     /// Generate a small operator, import it into the embedded store and print a summary.
@@ -115,6 +122,123 @@ pub struct DemoArgs {
     pub months: u32,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+/// Which lines: a named target group, self-service conditions, or an analyst's SQL.
+#[derive(Debug, Clone, Args)]
+pub struct Selection {
+    /// A fixed scenario or saved target group, by name.
+    #[arg(long, conflicts_with_all = ["conditions", "sql"])]
+    pub segment: Option<String>,
+    /// A condition on a tag or feature: field=value, field=a,b, field!=value or
+    /// field=lo..hi (either end may be open). Repeat it: all must hold.
+    #[arg(long = "where", value_name = "CONDITION")]
+    pub conditions: Vec<String>,
+    /// One SELECT over customer_360 that yields subscription_id (read-only).
+    #[arg(long, conflicts_with = "conditions")]
+    pub sql: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SegmentArgs {
+    #[command(subcommand)]
+    pub action: SegmentAction,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SegmentAction {
+    /// List the fixed scenarios and the saved target groups.
+    List,
+    /// Check a definition and save it under a name.
+    Save {
+        name: String,
+        #[command(flatten)]
+        selection: Selection,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// When the daily batch writes its member list: none, daily or monthly.
+        #[arg(long, default_value = "none")]
+        schedule: String,
+        /// Replace a saved target group of the same name.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Delete a saved target group.
+    Delete { name: String },
+    /// Count the lines, split them by tier and branch, and show a sample.
+    Preview {
+        #[command(flatten)]
+        selection: Selection,
+        /// The batch date whose tagged 360 table to read, YYYY-MM-DD.
+        #[arg(long)]
+        as_of: String,
+        /// Rows in the sample.
+        #[arg(long, default_value_t = 10)]
+        sample: usize,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        format: Output,
+    },
+    /// Write the member list as CSV (MSISDNs masked).
+    Export {
+        #[command(flatten)]
+        selection: Selection,
+        #[arg(long)]
+        as_of: String,
+        /// The CSV file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CohortArgs {
+    #[command(subcommand)]
+    pub action: CohortAction,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CohortAction {
+    /// Freeze the lines a selection picks on a date (default: 中高端, arpu_3m=120..).
+    Snapshot {
+        name: String,
+        /// The snapshot date: the batch date whose tagged 360 table to read.
+        #[arg(long)]
+        as_of: String,
+        #[command(flatten)]
+        selection: Selection,
+    },
+    /// List the cohorts taken.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct KpiArgs {
+    /// The cohort, by name.
+    #[arg(long)]
+    pub cohort: String,
+    /// The evaluation date, YYYY-MM-DD: what happened before it counts.
+    #[arg(long)]
+    pub as_of: String,
+    /// ARPU floor in yuan [default: 50, or kpi.arpu_floor in the config file].
+    #[arg(long)]
+    pub floor: Option<f64>,
+    /// Consecutive months below the floor that lose a member [default: 3, or kpi.low_months].
+    #[arg(long)]
+    pub months: Option<u32>,
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub format: Output,
     #[command(flatten)]
     pub store: StoreArgs,
 }

@@ -28,6 +28,8 @@ pub struct FileConfig {
     pub db: Option<String>,
     /// Data directory (the Parquet lake).
     pub data_dir: Option<PathBuf>,
+    /// How KPIs are computed and their T0/T1 targets (`[kpi]`, `[kpi.targets.<name>]`).
+    pub kpi: Option<weiwan_app::KpiSettings>,
 }
 
 /// Where operator data lives, resolved.
@@ -79,6 +81,7 @@ mod tests {
         let file: FileConfig =
             toml::from_str("db = \"postgres://file\"\ndata_dir = \"/lake\"").expect("valid toml");
         let none = StoreArgs { db: None, data_dir: None };
+        assert!(file.kpi.is_none());
         let resolved = resolve(&none, &file).expect("resolves");
         assert_eq!(
             (resolved.db.as_str(), resolved.data_dir.as_path()),
@@ -96,5 +99,17 @@ mod tests {
     #[test]
     fn unknown_keys_in_the_file_are_refused() {
         assert!(toml::from_str::<FileConfig>("database = \"x\"").is_err());
+        assert!(toml::from_str::<FileConfig>("[kpi]\nfloor = 40").is_err());
+    }
+
+    #[test]
+    fn kpi_settings_come_from_the_file_over_the_defaults() {
+        let file: FileConfig =
+            toml::from_str("[kpi]\narpu_floor = 40\n[kpi.targets.retention_rate]\nt0 = 0.7\nt1 = 0.8\n")
+                .expect("valid toml");
+        let kpi = file.kpi.expect("kpi section");
+        assert_eq!((kpi.arpu_floor, kpi.low_months), (40.0, 3));
+        assert_eq!(kpi.targets.len(), 1, "a file's targets replace the default ones");
+        assert_eq!(kpi.targets["retention_rate"].t0, 0.7);
     }
 }

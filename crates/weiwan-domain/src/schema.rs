@@ -453,6 +453,7 @@ pub static USAGE_MONTHLY: Table = Table {
         ),
         col("arrears", MONEY, "yuan", "amount overdue at month end"),
         col("complaints", COUNT, "complaints", "complaints lodged in the month"),
+        col("roaming_min", COUNT, "minutes", "minutes of use while roaming (漫游)"),
     ],
     key: &["subscription_id", "month"],
     unique: &[],

@@ -131,6 +131,7 @@ pub(crate) fn emit_usage<S: RowSink>(
             row.push(money(usage.balance_fen));
             row.push(money(usage.arrears_fen));
             row.push(Value::Int(i64::from(usage.complaints)));
+            row.push(Value::Int(i64::from(usage.roaming_min)));
         })?;
     }
     Ok(())

@@ -17,6 +17,7 @@ pub(crate) struct UsageMonth {
     pub balance_fen: i64,
     pub arrears_fen: i64,
     pub complaints: u32,
+    pub roaming_min: u32,
 }
 
 #[derive(Debug, Clone)]

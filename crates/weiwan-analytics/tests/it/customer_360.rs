@@ -17,27 +17,28 @@ const CUSTOMERS: &str = "customer_id,kind,name,id_number,birthday,branch_id,mana
 
 fn first_extract() -> Vec<(&'static str, String)> {
     let mut usage = String::from(
-        "subscription_id,month,arpu,mou,data_mb,sms,competitor_calls,recharge,balance,arrears,complaints\n",
+        "subscription_id,month,arpu,mou,data_mb,sms,competitor_calls,recharge,balance,arrears,complaints,roaming_min\n",
     );
     // S1: ARPU falls from 100 to 40 over six months, competitor calls rise, two complaints.
-    for (month, arpu, mou, calls, complaints) in [
-        ("2026-05", "100", 300, 0, 0),
-        ("2026-06", "100", 300, 0, 0),
-        ("2026-07", "100", 300, 0, 0),
-        ("2026-08", "80", 200, 1, 0),
-        ("2026-09", "60", 100, 2, 1),
-        ("2026-10", "40", 100, 3, 1),
+    // Roaming in August and October.
+    for (month, arpu, mou, calls, complaints, roaming) in [
+        ("2026-05", "100", 300, 0, 0, 0),
+        ("2026-06", "100", 300, 0, 0, 0),
+        ("2026-07", "100", 300, 0, 0, 0),
+        ("2026-08", "80", 200, 1, 0, 30),
+        ("2026-09", "60", 100, 2, 1, 0),
+        ("2026-10", "40", 100, 3, 1, 45),
         // After the as-of date: must not count.
-        ("2026-11", "999", 999, 99, 9),
+        ("2026-11", "999", 999, 99, 9, 999),
     ] {
-        usage.push_str(&format!("S1,{month},{arpu},{mou},1000,5,{calls},0,10.00,0,{complaints}\n"));
+        usage.push_str(&format!("S1,{month},{arpu},{mou},1000,5,{calls},0,10.00,0,{complaints},{roaming}\n"));
     }
     // S2: in arrears at the end of October.
     for month in ["2026-08", "2026-09", "2026-10"] {
         let arrears = if month == "2026-10" { "35.50" } else { "0" };
-        usage.push_str(&format!("S2,{month},20,50,100,0,0,0,0,{arrears},0\n"));
+        usage.push_str(&format!("S2,{month},20,50,100,0,0,0,0,{arrears},0,0\n"));
     }
-    usage.push_str("S3,2026-08,50,10,10,0,0,0,0,0,0\n");
+    usage.push_str("S3,2026-08,50,10,10,0,0,0,0,0,0,0\n");
     vec![
         ("branches.csv", "branch_id,name,city\nB01,城东分公司,杭州\n".into()),
         ("managers.csv", "manager_id,name,branch_id,role,phone\nM01,王芳,B01,account,13900000001\n".into()),
@@ -168,6 +169,13 @@ async fn the_360_table_matches_hand_worked_values() {
         ("arpu_trend_3m", "-0.5".to_owned()),
         // August to October (60) against May to July (100): 60 / 100 - 1.
         ("arpu_trend_6m", "-0.4".to_owned()),
+        // May to October, all twelve months that there are.
+        ("revenue_12m", "480.00".to_owned()),
+        ("usage_months_12m", "6".to_owned()),
+        // 60 a month for 12 months, moved by the 6-month trend of -40%: 60 * 12 * 0.6.
+        ("projected_revenue_12m", "432.0".to_owned()),
+        ("roaming_min_3m", "75".to_owned()),
+        ("roaming_months_3m", "2".to_owned()),
         ("competitor_calls_last", "3".to_owned()),
         ("competitor_calls_3m", "6".to_owned()),
         ("complaints_3m", "2".to_owned()),
@@ -213,7 +221,7 @@ async fn the_360_table_matches_hand_worked_values() {
 
     // The built-in tags over the same 360 rows.
     let tags = weiwan_analytics::evaluate_tags(&lake, as_of).await.expect("tags");
-    assert_eq!((tags.rows, tags.version.as_str()), (2, "builtin-1"));
+    assert_eq!((tags.rows, tags.version.as_str()), (2, "builtin-2"));
     let tags = read(&tags.path);
     let expected = [
         // S1: postpaid, 140 months, 3-month ARPU 60: below silver (80), above member (30);
@@ -226,12 +234,18 @@ async fn the_360_table_matches_hand_worked_values() {
         ("S1", "data_heavy", "false"),
         ("S1", "dormant", "false"),
         ("S1", "group_key_person", "false"),
+        // Roamed in 2 of the last 3 months.
+        ("S1", "roaming", "true"),
+        // 480 earned in the last 12 months and 432 projected: both below 1,200.
+        ("S1", "clv_quadrant", "low_low"),
+        ("S1", "clv_strategy", "reduce_cost"),
         // S2: prepaid at 20 a month, 88 months, no six-month trend, no contract.
         ("S2", "value_tier", "mass"),
         ("S2", "value_level", "low"),
         ("S2", "lifecycle_stage", "maturity"),
         ("S2", "contract_stage", "none"),
         ("S2", "channel_preference", "none"),
+        ("S2", "roaming", "false"),
     ];
     for (line, tag, value) in expected {
         assert_eq!(tags[line][tag], value, "{line} {tag}");
@@ -252,7 +266,7 @@ async fn a_bad_tag_library_is_refused_and_the_one_in_force_stays() {
             for part in &expected {
                 assert!(message.contains(part.as_str()), "{message:?} should mention {part:?}");
             }
-            assert_eq!(weiwan_analytics::active_library(&lake).expect("library").version, "builtin-1");
+            assert_eq!(weiwan_analytics::active_library(&lake).expect("library").version, "builtin-2");
         }
     };
     let tag = |name: &str, expr: &str| {

@@ -22,10 +22,10 @@ const CUSTOMERS: &str = "customer_id,kind,name,id_number,birthday,branch_id,mana
 const SUBSCRIPTIONS: &str = "subscription_id,customer_id,msisdn,plan_id,status,activated_on,contract_end,device_model,device_since,family_group_id,disconnected_on\n\
                              S1,C1,13800001234,P96,active,2015-03-01,2027-02-28,华为 Mate 60,2024-01-10,,\n\
                              S2,C2,13900004321,P96,disconnected,2019-06-01,,,,,2026-09-30\n";
-const USAGE: &str = "subscription_id,month,arpu,mou,data_mb,sms,competitor_calls,recharge,balance,arrears,complaints\n\
-                     S1,2026-09,96.00,320,20480,5,2,0,12.50,0,0\n\
-                     S1,2026-10,101.30,300,22000,3,1,0,-3.20,0,1\n\
-                     S2,2026-09,96.00,10,100,0,9,0,0,0,2\n";
+const USAGE: &str = "subscription_id,month,arpu,mou,data_mb,sms,competitor_calls,recharge,balance,arrears,complaints,roaming_min\n\
+                     S1,2026-09,96.00,320,20480,5,2,0,12.50,0,0,0\n\
+                     S1,2026-10,101.30,300,22000,3,1,0,-3.20,0,1,0\n\
+                     S2,2026-09,96.00,10,100,0,9,0,0,0,2,0\n";
 
 fn base() -> Vec<(&'static str, String)> {
     vec![
@@ -155,9 +155,9 @@ fn the_file_shape_is_checked_before_its_rows() {
         with(
             base(),
             "usage_monthly.csv",
-            &USAGE.replace("S2,2026-09,96.00,10,100,0,9,0,0,0,2", "S2,2026-09,96.00"),
+            &USAGE.replace("S2,2026-09,96.00,10,100,0,9,0,0,0,2,0", "S2,2026-09,96.00"),
         ),
-        &["usage_monthly.csv, line 4: 3 fields where the header has 11"],
+        &["usage_monthly.csv, line 4: 3 fields where the header has 12"],
     );
     check_refused(
         with(base(), "branches.csv", "branch_id,name,city\nB01,城东,分公司,杭州\n"),
@@ -174,13 +174,13 @@ fn the_file_shape_is_checked_before_its_rows() {
 #[test]
 fn keys_references_and_row_rules_are_enforced() {
     check_refused(
-        with(base(), "usage_monthly.csv", &format!("{USAGE}S1,2026-10,1.00,1,1,1,1,0,0,0,0\n")),
+        with(base(), "usage_monthly.csv", &format!("{USAGE}S1,2026-10,1.00,1,1,1,1,0,0,0,0,0\n")),
         &[
             "usage_monthly.csv, line 5, column subscription_id: duplicate key: subscription_id=S1, month=2026-10 appears more than once",
         ],
     );
     check_refused(
-        with(base(), "usage_monthly.csv", &format!("{USAGE}S9,2026-10,1.00,1,1,1,1,0,0,0,0\n")),
+        with(base(), "usage_monthly.csv", &format!("{USAGE}S9,2026-10,1.00,1,1,1,1,0,0,0,0,0\n")),
         &[
             "usage_monthly.csv, line 5, column subscription_id: refers to S9, which is not in subscriptions (neither in this extract nor already imported)",
         ],
@@ -236,7 +236,7 @@ fn history_already_published_cannot_be_delivered_again() {
         base(),
         "usage_monthly.csv",
         &format!(
-            "{}S1,2026-10,1.00,1,1,1,1,0,0,0,0\n",
+            "{}S1,2026-10,1.00,1,1,1,1,0,0,0,0,0\n",
             USAGE.lines().next().unwrap_or_default().to_owned() + "\n"
         ),
     );

@@ -218,6 +218,8 @@ macro_rules! on_both_stores {
     };
 }
 
+mod kpis;
+
 on_both_stores!(
     a_generated_extract_imports_once,
     one_bad_value_refuses_the_whole_extract,

@@ -1,5 +1,6 @@
-//! `weiwan demo`: a small synthetic operator, imported into the embedded store, summarised.
-//! Later issues extend it to run the daily batch and serve the console.
+//! `weiwan demo`: a small synthetic operator, imported into the embedded store, summarised;
+//! the daily batch six months back and now; a 中高端 cohort snapshot six months back and its
+//! KPIs today (three months back for a 6-month history, and so on). Later issues extend it to serve the console.
 
 use chrono::NaiveDate;
 use weiwan_app::{FileFormat, GenerateRequest, SimConfig};
@@ -46,8 +47,25 @@ pub async fn run(args: &DemoArgs, config: &StoreConfig) -> anyhow::Result<()> {
     let as_of = end_month
         .checked_add_months(chrono::Months::new(1))
         .ok_or_else(|| anyhow::anyhow!("invalid as-of date"))?;
+    // A 中高端 cohort taken six months back (less for a short history), followed to today.
+    let taken_on = as_of
+        .checked_sub_months(chrono::Months::new((args.months / 2).clamp(1, 6)))
+        .ok_or_else(|| anyhow::anyhow!("invalid snapshot date"))?;
+    for date in [taken_on, as_of] {
+        println!();
+        let batch = weiwan_app::run_daily_batch(store.as_ref(), &lake, date).await?;
+        super::run::print(&batch);
+    }
+    let cohort = format!("demo-vip-{taken_on}");
+    if !store.cohorts().await?.iter().any(|c| c.name == cohort) {
+        let query = weiwan_app::parse_conditions(&["arpu_3m=120..".to_owned()])?;
+        weiwan_app::snapshot_cohort(store.as_ref(), &lake, &cohort, taken_on, &query, crate::clock::now())
+            .await?;
+    }
     println!();
-    let batch = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of).await?;
-    super::run::print(&batch);
+    let report =
+        weiwan_app::cohort_kpis(store.as_ref(), &lake, &cohort, as_of, &weiwan_app::KpiSettings::default())
+            .await?;
+    super::cohort::print(&report);
     Ok(())
 }

@@ -1,10 +1,12 @@
 //! One module per subcommand; each turns parsed arguments into a use-case call and prints
 //! the result.
 
+mod cohort;
 mod demo;
 mod generate;
 mod import;
 mod run;
+mod segment;
 mod summary;
 mod tags;
 
@@ -24,6 +26,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::run(&args.dir, &config::resolve(&args.store, &file)?).await,
         Command::Run(args) => run::run(&args.as_of, &config::resolve(&args.store, &file)?).await,
         Command::Tags(args) => tags::run(args.action, &config::resolve(&args.store, &file)?).await,
+        Command::Segment(args) => segment::run(args.action, &config::resolve(&args.store, &file)?).await,
+        Command::Cohort(args) => cohort::run(args.action, &config::resolve(&args.store, &file)?).await,
+        Command::Kpi(args) => {
+            let store = config::resolve(&args.store, &file)?;
+            cohort::kpi(&args, file.kpi.clone().unwrap_or_default(), &store).await
+        }
         Command::Summary(args) => summary::run(&config::resolve(&args, &file)?).await,
         Command::Demo(args) => {
             let store = config::resolve(&args.store, &file)?;

@@ -36,4 +36,12 @@ pub fn print(outcome: &BatchOutcome) {
         outcome.tags.rows,
         outcome.tags.path.display()
     );
+    for run in &outcome.segments {
+        match &run.outcome {
+            Ok((rows, path)) => {
+                println!("target group 客户群 {}: {rows} lines → {}", run.name, path.display())
+            }
+            Err(why) => println!("target group 客户群 {}: not evaluated: {why}", run.name),
+        }
+    }
 }

@@ -30,10 +30,16 @@ fn demo_runs_on_an_empty_directory_with_no_database_server() {
     assert!(stdout.contains("by branch 分公司"), "{stdout}");
     assert!(stdout.contains("customer 360 客户360视图 as of 2026-11-01:"), "{stdout}");
     assert!(work.path().join("weiwan-data/customer_360/as_of=2026-11-01.parquet").exists());
-    assert!(stdout.contains("tags 标签 (8 tags, library builtin-1)"), "{stdout}");
+    assert!(stdout.contains("tags 标签 (11 tags, library builtin-2)"), "{stdout}");
     assert!(work.path().join("weiwan-data/tags/as_of=2026-11-01.parquet").exists());
     assert!(work.path().join("weiwan-data/weiwan.db").exists());
     assert!(work.path().join("weiwan-data/manifest.json").exists());
+    // A 中高端 cohort two months back (half of the 4-month history), followed to today.
+    assert!(
+        stdout.contains("cohort 拍照 demo-vip-2026-09-01 taken on 2026-09-01, as of 2026-11-01"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("target group 客户群 vip_contract_expiring:"), "{stdout}");
 
     // Running the demo again finds the same extract already imported.
     let again = weiwan(&["demo", "--subscribers", "600", "--months", "4"], work.path());
@@ -143,7 +149,7 @@ fn a_bad_tag_library_is_refused_and_the_library_in_force_stays() {
     let listed = weiwan(&["tags", "--data-dir", "lake"], work.path());
     assert!(listed.status.success(), "{}", text(&listed.stderr));
     assert!(
-        text(&listed.stdout).contains("tag library 标签库 builtin-1 (8 tags)"),
+        text(&listed.stdout).contains("tag library 标签库 builtin-2 (11 tags)"),
         "{}",
         text(&listed.stdout)
     );
@@ -159,7 +165,7 @@ fn a_bad_tag_library_is_refused_and_the_library_in_force_stays() {
     assert!(stderr.contains("tag library refused, the library in force is unchanged"), "{stderr}");
     assert!(stderr.contains("tag roamer:") && stderr.contains("roaming_mb"), "{stderr}");
     let listed = weiwan(&["tags", "--data-dir", "lake"], work.path());
-    assert!(text(&listed.stdout).contains("builtin-1"), "{}", text(&listed.stdout));
+    assert!(text(&listed.stdout).contains("builtin-2"), "{}", text(&listed.stdout));
 
     std::fs::write(work.path().join("mine.toml"), library.replace("roaming_mb > 0", "data_mb_3m > 0"))
         .expect("write");
@@ -192,4 +198,99 @@ fn a_config_file_supplies_defaults_and_bad_keys_are_refused() {
     let output = weiwan(&["summary"], work.path());
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr).contains("invalid config file weiwan.toml"), "{}", text(&output.stderr));
+}
+
+/// Target groups, a cohort and its KPIs as a planner runs them: JSON that parses, a CSV list,
+/// and an analyst's write refused with exit status 1 and nothing written.
+#[test]
+fn segments_cohorts_and_kpis_from_the_command_line() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let demo = weiwan(&["demo", "--subscribers", "800", "--months", "6"], work.path());
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+
+    let preview = weiwan(
+        &[
+            "segment",
+            "preview",
+            "--as-of",
+            "2026-11-01",
+            "--where",
+            "value_level=high,mid",
+            "--format",
+            "json",
+        ],
+        work.path(),
+    );
+    assert!(preview.status.success(), "{}", text(&preview.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&preview.stdout).expect("preview json");
+    let members = json["members"].as_u64().expect("members");
+    let by_tier: u64 =
+        json["by_tier"].as_array().expect("tiers").iter().map(|t| t[1].as_u64().expect("n")).sum();
+    assert!(members > 0 && by_tier == members, "{json}");
+
+    let out = work.path().join("list.csv");
+    let export = weiwan(
+        &["segment", "export", "--as-of", "2026-11-01", "--where", "value_level=high,mid", "--out"],
+        work.path(),
+    );
+    assert_eq!(export.status.code(), Some(2), "--out needs a value");
+    let export = weiwan(
+        &[
+            "segment",
+            "export",
+            "--as-of",
+            "2026-11-01",
+            "--where",
+            "value_level=high,mid",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+        work.path(),
+    );
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    let csv = std::fs::read_to_string(&out).expect("csv");
+    assert_eq!(csv.lines().count() as u64, members + 1, "a header and one line per member");
+    assert!(csv.lines().nth(1).expect("a row").contains("****"), "MSISDNs are masked");
+
+    let before = tree(&work.path().join("weiwan-data"));
+    let refused = weiwan(
+        &["segment", "preview", "--as-of", "2026-11-01", "--sql", "COPY (SELECT 1) TO 'leak.csv'"],
+        work.path(),
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("SQL refused"), "{}", text(&refused.stderr));
+    let saved = weiwan(&["segment", "save", "x", "--sql", "DELETE FROM customer_360"], work.path());
+    assert_eq!(saved.status.code(), Some(1));
+    assert!(!work.path().join("leak.csv").exists());
+    let listed = weiwan(&["segment", "list"], work.path());
+    assert!(!text(&listed.stdout).contains("\n  x "), "{}", text(&listed.stdout));
+    // Only the database file may have changed (SQLite touches it on open).
+    let after = tree(&work.path().join("weiwan-data"));
+    let lake_files = |t: &std::collections::BTreeMap<std::path::PathBuf, Vec<u8>>| {
+        t.iter()
+            .filter(|(p, _)| !p.to_string_lossy().starts_with("weiwan.db"))
+            .map(|(p, b)| (p.clone(), b.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(lake_files(&before), lake_files(&after));
+
+    let kpi = weiwan(
+        &["kpi", "--cohort", "demo-vip-2026-08-01", "--as-of", "2026-11-01", "--format", "json"],
+        work.path(),
+    );
+    assert!(kpi.status.success(), "{}", text(&kpi.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&kpi.stdout).expect("kpi json");
+    assert_eq!(report["months"], serde_json::json!(["2026-08", "2026-09", "2026-10"]));
+    let overall = &report["overall"];
+    let counts = &overall["counts"];
+    let retention = overall["kpis"]["retention_rate"]["value"].as_f64().expect("rate");
+    let expected =
+        1.0 - counts["lost"].as_f64().expect("lost") / counts["members"].as_f64().expect("members");
+    assert!((retention - expected).abs() < 1e-12, "{report}");
+    assert_eq!(overall["kpis"]["retention_rate"]["t0"], serde_json::json!(0.77));
+    assert!(report["by_branch"].as_array().expect("branches").len() > 1);
+
+    let unknown = weiwan(&["kpi", "--cohort", "nope", "--as-of", "2026-11-01"], work.path());
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(text(&unknown.stderr).contains("no cohort named \"nope\""), "{}", text(&unknown.stderr));
 }

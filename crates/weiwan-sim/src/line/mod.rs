@@ -135,6 +135,8 @@ struct Habits {
     channel: PaymentChannel,
     value_added_fen: i64,
     deposit_fen: i64,
+    /// Chance that a month has roaming use (漫游): frequent travellers roam most months.
+    roaming_chance: f64,
 }
 
 /// What changes month to month.
@@ -241,6 +243,7 @@ fn draw_habits(rng: &mut SimRng, plan: usize) -> Habits {
         sms_mean: rng.lognormal(8.0, 0.6),
         competitor_call_base: rng.lognormal(3.0, 0.6),
         grievance: if rng.chance(0.1) { rng.uniform(0.02, 0.08) } else { 0.0 },
+        roaming_chance: if rng.chance(0.08) { rng.uniform(0.3, 0.9) } else { 0.03 },
         miss_payment_probability: if unreliable_payer { 0.15 } else { 0.005 },
         channel,
         value_added_fen: if rng.chance(0.3) { 100 * rng.between(5, 20) } else { 0 },
@@ -510,6 +513,9 @@ fn monthly_usage(
     usage.data_mb = data_mb.round() as u32;
     usage.mou = minutes.round() as u32;
     usage.sms = rng.poisson(habits.sms_mean * fraction);
+    if rng.chance(habits.roaming_chance * fraction) {
+        usage.roaming_min = (rng.lognormal(60.0, 0.8) * engagement).round() as u32;
+    }
     usage.competitor_calls =
         rng.poisson(habits.competitor_call_base * (COMPETITOR_GROWTH * state.disengagement).exp() * fraction);
     usage.complaints = rng.poisson(
