@@ -137,8 +137,10 @@ pub async fn build_customer_360(lake: &Lake, as_of: NaiveDate) -> Result<Custome
 /// Streams a query's result into a Parquet file: written beside it under a temporary name,
 /// then renamed, so the file is either the whole result or absent. Returns the row count.
 pub async fn write_query(frame: DataFrame, path: &Path) -> Result<u64> {
-    let schema = Arc::new(frame.schema().as_arrow().clone());
     let mut stream = frame.execute_stream().await?;
+    // The executed plan's schema, not the logical one: type coercion (say, `CASE WHEN … THEN 1
+    // ELSE 0.5 END` in a tag) is applied while planning execution.
+    let schema = stream.schema();
     let dir = path.parent().map(PathBuf::from).unwrap_or_default();
     std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
     let temporary = path.with_extension("parquet.tmp");

@@ -179,11 +179,8 @@ pub async fn cohort_kpis(
 
 /// Parses self-service conditions, naming the one that does not parse.
 pub fn parse_conditions(texts: &[String]) -> Result<SegmentQuery> {
-    let conditions = texts
-        .iter()
-        .map(|t| t.parse())
-        .collect::<std::result::Result<Vec<_>, String>>()
-        .map_err(refused)?;
+    let conditions =
+        texts.iter().map(|t| t.parse()).collect::<std::result::Result<Vec<_>, String>>().map_err(refused)?;
     Ok(SegmentQuery::Conditions(conditions))
 }
 

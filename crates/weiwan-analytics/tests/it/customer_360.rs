@@ -313,3 +313,33 @@ async fn a_bad_tag_library_is_refused_and_the_one_in_force_stays() {
     assert!(err.to_string().contains("version v2 was loaded before with other content"), "{err}");
     assert_eq!(weiwan_analytics::active_library(&lake).expect("library").tags[0].expr, "data_mb_3m >= 100");
 }
+
+/// A tag whose branches have different types is written with the coerced type, and a tag
+/// named like a 360 column is refused (the tagged table holds both).
+#[tokio::test]
+async fn tags_of_mixed_types_evaluate_and_column_names_are_reserved() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let lake = Lake::new(work.path().join("lake"));
+    import(&lake, &work.path().join("first"), &first_extract(), ExistingKeys::default());
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
+    build_customer_360(&lake, as_of).await.expect("360");
+    let library = |name: &str, expr: &str| {
+        format!(
+            "version = \"{name}\"\n[[tag]]\nname = \"{name}\"\ncategory = \"customer\"\nowner = \"market\"\n\
+             description_zh = \"测试\"\ndescription_en = \"test\"\nexpr = \"{expr}\"\n"
+        )
+    };
+    let err = weiwan_analytics::load_library(&lake, &library("arpu_3m", "arpu_3m > 0"))
+        .await
+        .expect_err("a 360 column's name");
+    assert!(err.to_string().contains("tag arpu_3m: the name is a column of the 360 table"), "{err}");
+
+    weiwan_analytics::load_library(&lake, &library("score", "CASE WHEN arpu_3m > 50 THEN 1 ELSE 0.5 END"))
+        .await
+        .expect("mixed types load");
+    let tags = weiwan_analytics::evaluate_tags(&lake, as_of).await.expect("evaluated");
+    let rows = read(&tags.path);
+    // S1's 3-month ARPU is 60, S2's 20.
+    assert_eq!((rows["S1"]["score"].as_str(), rows["S2"]["score"].as_str()), ("1.0", "0.5"));
+    assert_eq!(rows["S1"]["arpu_3m"], "60.000000", "the tagged table carries the 360 columns");
+}
