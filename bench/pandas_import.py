@@ -189,6 +189,7 @@ TABLES: tuple[Table, ...] = (
             col("subscription_id", ID), col("month", MONTH), col("arpu", MONEY), col("mou", COUNT),
             col("data_mb", COUNT), col("sms", COUNT), col("competitor_calls", COUNT), col("recharge", MONEY),
             col("balance", SIGNED_MONEY), col("arrears", MONEY), col("complaints", COUNT),
+            col("roaming_min", COUNT),
         ),
         key=("subscription_id", "month"), fks=(FK("subscription_id", "subscriptions"),), period="month",
     ),
