@@ -20,7 +20,7 @@ pub mod writer;
 
 pub use batch::{Customer360, build_customer_360, customer_360_path};
 pub use error::{Error, Location, Problem, Refusal, Result};
-pub use kpi::{KpiError, KpiRefused, KpiReport, KpiSettings, Target, cohort_kpis, snapshot_cohort};
+pub use kpi::{KpiError, KpiGroup, KpiRefused, KpiReport, KpiSettings, Target, cohort_kpis, snapshot_cohort};
 pub use lake::{Lake, Manifest, StagedExtract};
 pub use segments::{Condition, Preview, Schedule, Segment, SegmentError, SegmentQuery, SegmentRefused};
 pub use source::{ExtractFile, FileFormat, discover};

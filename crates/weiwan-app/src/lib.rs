@@ -22,8 +22,8 @@ pub use tags::{check_tag_library, load_tag_library, tag_library};
 pub use weiwan_analytics::segments::ScheduledRun;
 pub use weiwan_analytics::tags::TagCategory;
 pub use weiwan_analytics::{
-    FileFormat, KpiReport, KpiSettings, Lake, Preview, Problem, Refusal, Schedule, Segment, SegmentQuery,
-    TagLibrary,
+    FileFormat, KpiGroup, KpiReport, KpiSettings, Lake, Preview, Problem, Refusal, Schedule, Segment,
+    SegmentQuery, TagLibrary,
 };
 pub use weiwan_sim::Config as SimConfig;
 pub use weiwan_storage::{CohortRecord, Store, Summary, connect};

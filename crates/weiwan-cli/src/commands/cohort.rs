@@ -49,12 +49,13 @@ pub async fn kpi(args: &KpiArgs, mut settings: KpiSettings, config: &StoreConfig
             .await?;
     match args.format {
         Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Output::Text => print(&report),
+        Output::Text => print(&report, true),
     }
     Ok(())
 }
 
-pub fn print(report: &KpiReport) {
+/// Prints the report as a table; the per-manager rows only when asked (there are many).
+pub fn print(report: &KpiReport, with_managers: bool) {
     println!(
         "cohort 拍照 {} taken on {}, as of {} (months {} to {}; lost below {} yuan for {} months)",
         report.cohort,
@@ -70,8 +71,9 @@ pub fn print(report: &KpiReport) {
         "", "members", "保有率 retain", "在网率", "离网率", "捆绑到位率", "续签率"
     );
     let mut rows = vec![("all 全部".to_owned(), &report.overall)];
+    let managers: &[weiwan_app::KpiGroup] = if with_managers { &report.by_manager } else { &[] };
     for (label, groups) in
-        [("branch", &report.by_branch), ("tier", &report.by_tier), ("manager", &report.by_manager)]
+        [("branch", &report.by_branch[..]), ("tier", &report.by_tier[..]), ("manager", managers)]
     {
         for group in groups {
             rows.push((format!("{label} {}", group.key.as_deref().unwrap_or("(none)")), group));

@@ -66,6 +66,7 @@ pub async fn run(args: &DemoArgs, config: &StoreConfig) -> anyhow::Result<()> {
     let report =
         weiwan_app::cohort_kpis(store.as_ref(), &lake, &cohort, as_of, &weiwan_app::KpiSettings::default())
             .await?;
-    super::cohort::print(&report);
+    super::cohort::print(&report, false);
+    println!("(by account manager: weiwan kpi --cohort {cohort} --as-of {as_of})");
     Ok(())
 }
