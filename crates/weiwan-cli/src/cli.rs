@@ -33,6 +33,11 @@ pub enum Command {
     Cohort(CohortArgs),
     /// The KPIs of a snapshot cohort as of a date: 保有率, 在网率, 离网率, 捆绑到位率, 续签率.
     Kpi(KpiArgs),
+    /// Churn models: train on a CSV, score a CSV with reasons, cross-validate a learner.
+    Churn(ChurnArgs),
+    /// Customer lifetime value: sBG survival for contract cohorts, DEL/DERL, BG/NBD for
+    /// prepaid recharges.
+    Clv(ClvArgs),
     /// Print counts of the imported base by tier, status and branch.
     Summary(StoreArgs),
     /// Generate a small operator, import it into the embedded store and print a summary.
@@ -241,4 +246,136 @@ pub struct KpiArgs {
     pub format: Output,
     #[command(flatten)]
     pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ChurnArgs {
+    #[command(subcommand)]
+    pub action: ChurnAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlgorithmArg {
+    /// Gradient-boosted trees (forust-ml).
+    Gbdt,
+    /// The naive Bayes baseline.
+    NaiveBayes,
+}
+
+/// A labelled CSV file and how to read it.
+#[derive(Debug, Args)]
+pub struct LabelledCsv {
+    /// The CSV file (gzipped if it ends in .gz), with a header row.
+    #[arg(long)]
+    pub csv: PathBuf,
+    /// The label column: Yes/No, True/False or 1/0, positive meaning the customer left.
+    #[arg(long)]
+    pub label: String,
+    /// An identifier column: not a feature, written back when scoring.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Columns never to use as features, comma separated (e.g. outcome-derived ones).
+    #[arg(long, value_delimiter = ',')]
+    pub exclude: Vec<String>,
+    #[arg(long, value_enum, default_value_t = AlgorithmArg::Gbdt)]
+    pub algorithm: AlgorithmArg,
+    /// Random seed for the validation split and the trees' sampling.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReasonMethod {
+    /// Exact TreeSHAP contributions.
+    Shapley,
+    /// Path attribution, faster on very large files.
+    Path,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChurnAction {
+    /// Train a model on a labelled CSV and write it to a model file.
+    Train {
+        #[command(flatten)]
+        data: LabelledCsv,
+        /// The model file to write (JSON).
+        #[arg(long)]
+        model: PathBuf,
+    },
+    /// Score a CSV: id, probability, decile and the top reasons in English and Chinese.
+    Score {
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        csv: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// Reasons per customer.
+        #[arg(long, default_value_t = 3)]
+        top: usize,
+        #[arg(long, value_enum, default_value_t = ReasonMethod::Shapley)]
+        reasons: ReasonMethod,
+    },
+    /// Stratified K-fold cross-validation: AUC, PR-AUC, top-decile lift, log loss, Brier
+    /// score and a reliability table.
+    Evaluate {
+        #[command(flatten)]
+        data: LabelledCsv,
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        format: Output,
+        /// Also write every row's fold and out-of-fold probability to this CSV.
+        #[arg(long)]
+        predictions_out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ClvArgs {
+    #[command(subcommand)]
+    pub action: ClvAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClvAction {
+    /// Fit a shifted-beta-geometric model to a cohort's survival (`period,alive`), project
+    /// it, and value a customer by DEL and DERL.
+    Sbg {
+        #[arg(long)]
+        csv: PathBuf,
+        /// Column holding the period number (0 = the cohort's start).
+        #[arg(long, default_value = "period")]
+        period_column: String,
+        /// Column holding the number still alive.
+        #[arg(long, default_value = "alive")]
+        alive_column: String,
+        /// Fit on periods 1..=N only (default: every period in the file).
+        #[arg(long)]
+        fit_periods: Option<u32>,
+        /// Periods to project.
+        #[arg(long, default_value_t = 12)]
+        horizon: u32,
+        /// Discount rate per period for DEL and DERL.
+        #[arg(long, default_value_t = 0.1)]
+        discount: f64,
+        /// DERL for a customer about to make renewal decision n (n − 1 renewals made).
+        #[arg(long, default_value = "1,2,3,4,5")]
+        renewals: String,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        format: Output,
+    },
+    /// Fit BG/NBD to per-customer summaries (`id,frequency,recency,T`) and report each
+    /// customer's probability of being alive.
+    Bgnbd {
+        #[arg(long)]
+        csv: PathBuf,
+        /// Write id, P(alive) and expected transactions in the next --horizon periods here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value_t = 12.0)]
+        horizon: f64,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        format: Output,
+    },
 }

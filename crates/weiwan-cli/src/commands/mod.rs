@@ -1,6 +1,8 @@
 //! One module per subcommand; each turns parsed arguments into a use-case call and prints
 //! the result.
 
+mod churn;
+mod clv;
 mod cohort;
 mod demo;
 mod generate;
@@ -32,6 +34,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = config::resolve(&args.store, &file)?;
             cohort::kpi(&args, file.kpi.clone().unwrap_or_default(), &store).await
         }
+        // Training and scoring are CPU-bound: off the async runtime.
+        Command::Churn(args) => tokio::task::spawn_blocking(move || churn::run(args.action)).await?,
+        Command::Clv(args) => tokio::task::spawn_blocking(move || clv::run(args.action)).await?,
         Command::Summary(args) => summary::run(&config::resolve(&args, &file)?).await,
         Command::Demo(args) => {
             let store = config::resolve(&args.store, &file)?;

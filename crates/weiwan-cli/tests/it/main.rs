@@ -294,3 +294,185 @@ fn segments_cohorts_and_kpis_from_the_command_line() {
     assert_eq!(unknown.status.code(), Some(1));
     assert!(text(&unknown.stderr).contains("no cohort named \"nope\""), "{}", text(&unknown.stderr));
 }
+
+fn public(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/public/bigml").join(name).display().to_string()
+}
+
+#[test]
+fn churn_train_score_and_evaluate_from_the_command_line() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let dir = work.path();
+    let model = dir.join("model.json").display().to_string();
+    let trained = weiwan(
+        &[
+            "churn",
+            "train",
+            "--csv",
+            &public("churn-bigml-80.derived.csv"),
+            "--label",
+            "Churn",
+            "--model",
+            &model,
+        ],
+        dir,
+    );
+    assert!(trained.status.success(), "{}", text(&trained.stderr));
+    let stdout = text(&trained.stdout);
+    assert!(
+        stdout.contains("trained gradient-boosted trees on 2666 rows (388 left, 14.6%) with 19 features"),
+        "{stdout}"
+    );
+
+    let scores = dir.join("scores.csv").display().to_string();
+    let scored = weiwan(
+        &["churn", "score", "--model", &model, "--csv", &public("churn-bigml-20.csv"), "--out", &scores],
+        dir,
+    );
+    assert!(scored.status.success(), "{}", text(&scored.stderr));
+    assert!(text(&scored.stdout).contains("scored 667 rows"), "{}", text(&scored.stdout));
+    let written = std::fs::read_to_string(&scores).expect("scores written");
+    assert!(written.starts_with("id,probability,decile,reasons_en,reasons_zh\n"));
+    assert_eq!(written.lines().count(), 668);
+
+    let evaluated = weiwan(
+        &[
+            "churn",
+            "evaluate",
+            "--csv",
+            &public("churn-bigml-80.derived.csv"),
+            "--label",
+            "Churn",
+            "--folds",
+            "3",
+            "--seed",
+            "1",
+            "--format",
+            "json",
+            "--algorithm",
+            "naive-bayes",
+        ],
+        dir,
+    );
+    assert!(evaluated.status.success(), "{}", text(&evaluated.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&evaluated.stdout).expect("json");
+    assert_eq!(report["algorithm"], "naive-bayes");
+    assert_eq!(report["folds"], 3);
+    for key in ["auc", "pr_auc", "top_decile_lift", "log_loss", "brier"] {
+        assert!(report[key].as_f64().is_some_and(f64::is_finite), "{key} in {report}");
+    }
+    assert!(report["reliability"].as_array().is_some_and(|bins| !bins.is_empty()));
+}
+
+#[test]
+fn churn_refuses_bad_training_and_scoring_files_by_name() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let dir = work.path();
+    let write = |name: &str, body: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, body).expect("write");
+        path.display().to_string()
+    };
+    let mut good = String::from("id,minutes,plan,left\n");
+    for i in 0..60 {
+        good.push_str(&format!(
+            "c{i},{},{},{}\n",
+            i * 3,
+            if i % 3 == 0 { "A" } else { "B" },
+            if i % 4 == 0 { "Yes" } else { "No" }
+        ));
+    }
+    let good = write("good.csv", &good);
+    let model = dir.join("m.json").display().to_string();
+    let refused = |args: &[&str], expected: &str| {
+        let output = weiwan(args, dir);
+        assert_eq!(output.status.code(), Some(1), "{args:?} should fail: {}", text(&output.stdout));
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(expected), "{args:?}: expected {expected:?} in {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    };
+
+    refused(
+        &["churn", "train", "--csv", &good, "--label", "churned", "--model", &model],
+        "missing column \"churned\"",
+    );
+    let one_class = write("one.csv", "x,left\n1,No\n2,No\n3,No\n");
+    refused(
+        &["churn", "train", "--csv", &one_class, "--label", "left", "--model", &model],
+        "every one of the 3 rows is negative",
+    );
+    let mut garbage = String::from("minutes,left\n");
+    for i in 0..50 {
+        garbage.push_str(&format!("{i},{}\n", if i % 2 == 0 { "Yes" } else { "No" }));
+    }
+    garbage.push_str("12x,No\n");
+    let garbage = write("garbage.csv", &garbage);
+    refused(
+        &["churn", "train", "--csv", &garbage, "--label", "left", "--model", &model],
+        "line 52: column \"minutes\" holds \"12x\", which is not a number",
+    );
+    assert!(!Path::new(&model).exists(), "a refused training writes no model");
+
+    let trained =
+        weiwan(&["churn", "train", "--csv", &good, "--label", "left", "--id", "id", "--model", &model], dir);
+    assert!(trained.status.success(), "{}", text(&trained.stderr));
+    let other = write("other.csv", "id,mins,tariff\nc1,3,A\n");
+    let out = dir.join("out.csv").display().to_string();
+    refused(
+        &["churn", "score", "--model", &model, "--csv", &other, "--out", &out],
+        "missing columns \"minutes\", \"plan\"",
+    );
+    let bad_value = write("bad.csv", "id,minutes,plan\nc1,3,A\nc2,lots,B\n");
+    refused(
+        &["churn", "score", "--model", &model, "--csv", &bad_value, "--out", &out],
+        "line 3: column \"minutes\"",
+    );
+    assert!(!Path::new(&out).exists(), "a refused scoring writes nothing");
+    refused(&["churn", "score", "--model", &good, "--csv", &good, "--out", &out], "not a model file");
+}
+
+#[test]
+fn clv_fits_the_published_cohorts_from_the_command_line() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../weiwan-clv/tests/data");
+    let retention = data.join("fader_hardie_2007_retention.csv").display().to_string();
+    let output = weiwan(
+        &[
+            "clv",
+            "sbg",
+            "--csv",
+            &retention,
+            "--period-column",
+            "year",
+            "--alive-column",
+            "highend_alive_of_1000",
+            "--fit-periods",
+            "7",
+            "--format",
+            "json",
+        ],
+        work.path(),
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let round = |v: &serde_json::Value| (v.as_f64().expect("number") * 1000.0).round() / 1000.0;
+    assert_eq!(round(&report["fit"]["params"]["alpha"]), 0.668);
+    assert_eq!(round(&report["fit"]["params"]["beta"]), 3.806);
+    assert_eq!(round(&report["del"]), 5.922);
+
+    let refused = weiwan(&["clv", "sbg", "--csv", &retention, "--fit-periods", "7"], work.path());
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("alive"), "{}", text(&refused.stderr));
+
+    let summary = data.join("cdnow_customers_summary.csv").display().to_string();
+    let out = work.path().join("alive.csv");
+    let fitted =
+        weiwan(&["clv", "bgnbd", "--csv", &summary, "--out", &out.display().to_string()], work.path());
+    assert!(fitted.status.success(), "{}", text(&fitted.stderr));
+    assert!(
+        text(&fitted.stdout).contains("r 0.2426, α 4.4135, a 0.7929, b 2.4258"),
+        "{}",
+        text(&fitted.stdout)
+    );
+    assert_eq!(std::fs::read_to_string(&out).expect("written").lines().count(), 2358);
+}

@@ -1,0 +1,109 @@
+//! `weiwan churn train | score | evaluate`: churn models on any labelled CSV.
+
+use anyhow::Context;
+use weiwan_model::{Algorithm, ChurnModel, ContributionMethod, TrainOptions};
+
+use crate::cli::{AlgorithmArg, ChurnAction, LabelledCsv, Output, ReasonMethod};
+
+pub fn run(action: ChurnAction) -> anyhow::Result<()> {
+    match action {
+        ChurnAction::Train { data, model } => {
+            let trained = weiwan_model::train_csv(&data.csv, &options(&data))?;
+            trained.save(&model)?;
+            let info = &trained.info;
+            println!(
+                "trained {} on {} rows ({} left, {:.1}%) with {} features{}",
+                algorithm_name(trained.algorithm),
+                info.rows,
+                info.positives,
+                100.0 * info.positives as f64 / info.rows as f64,
+                trained.features.len(),
+                info.trees.map(|t| format!(", {t} trees")).unwrap_or_default()
+            );
+            println!(
+                "validation ({} rows): AUC {:.4}, log loss {:.4}",
+                info.validation_rows, info.validation_auc, info.validation_log_loss
+            );
+            if !info.identifiers_left_out.is_empty() {
+                println!("left out as identifiers: {}", info.identifiers_left_out.join(", "));
+            }
+            println!("model written to {}", model.display());
+        }
+        ChurnAction::Score { model, csv, out, top, reasons } => {
+            let loaded = ChurnModel::load(&model)?;
+            let method = match reasons {
+                ReasonMethod::Shapley => ContributionMethod::Shapley,
+                ReasonMethod::Path => ContributionMethod::Path,
+            };
+            let summary = weiwan_model::score_csv(&loaded, &csv, &out, top, method)
+                .with_context(|| format!("scoring {} with {}", csv.display(), model.display()))?;
+            println!(
+                "scored {} rows: mean probability {:.4}, {} in the top decile; written to {}",
+                summary.rows,
+                summary.mean_probability,
+                summary.top_decile_rows,
+                summary.output.display()
+            );
+        }
+        ChurnAction::Evaluate { data, folds, format, predictions_out } => {
+            let (evaluation, predictions) =
+                weiwan_model::evaluate_csv(&data.csv, &options(&data), folds, data.seed)?;
+            if let Some(path) = predictions_out {
+                let mut writer = csv::Writer::from_path(&path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                for prediction in &predictions {
+                    writer.serialize(prediction)?;
+                }
+                writer.flush()?;
+            }
+            match format {
+                Output::Json => println!("{}", serde_json::to_string_pretty(&evaluation)?),
+                Output::Text => {
+                    println!(
+                        "{} on {}: {} rows, {} left; {}-fold stratified, seed {}",
+                        algorithm_name(evaluation.algorithm),
+                        evaluation.source,
+                        evaluation.rows,
+                        evaluation.positives,
+                        evaluation.folds,
+                        evaluation.seed
+                    );
+                    let by_fold: Vec<String> =
+                        evaluation.auc_by_fold.iter().map(|a| format!("{a:.4}")).collect();
+                    println!("  AUC              {:.4}  (folds {})", evaluation.auc, by_fold.join(" "));
+                    println!("  PR-AUC           {:.4}", evaluation.pr_auc);
+                    println!("  top-decile lift  {:.2}", evaluation.top_decile_lift);
+                    println!("  log loss         {:.4}", evaluation.log_loss);
+                    println!("  Brier score      {:.4}", evaluation.brier);
+                    println!("  reliability      predicted  observed  rows");
+                    for bin in &evaluation.reliability {
+                        println!(
+                            "    {:.1}–{:.1}        {:>8.3}  {:>8.3}  {}",
+                            bin.low, bin.high, bin.mean_predicted, bin.observed_rate, bin.count
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn options(data: &LabelledCsv) -> TrainOptions {
+    let mut options = TrainOptions::new(&data.label);
+    options.id = data.id.clone();
+    options.exclude = data.exclude.clone();
+    options.seed = data.seed;
+    options.algorithm = match data.algorithm {
+        AlgorithmArg::Gbdt => Algorithm::Gbdt,
+        AlgorithmArg::NaiveBayes => Algorithm::NaiveBayes,
+    };
+    options
+}
+
+fn algorithm_name(algorithm: Algorithm) -> &'static str {
+    match algorithm {
+        Algorithm::Gbdt => "gradient-boosted trees",
+        Algorithm::NaiveBayes => "naive Bayes",
+    }
+}
