@@ -543,6 +543,10 @@ async fn list_frame(
             }
         }
     }
+    // Who is at risk and why, for whoever works the list (NULL when no churn model is in force).
+    for churn in ["churn_probability", "churn_reasons_en", "churn_reasons_zh"] {
+        columns.push(churn.to_owned());
+    }
     let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
     let sql = format!("SELECT {} FROM ({rows}) ORDER BY subscription_id{limit}", columns.join(", "));
     Ok(context.sql(&sql).await?)

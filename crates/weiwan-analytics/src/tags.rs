@@ -14,14 +14,14 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{Schema, SchemaRef};
 use chrono::NaiveDate;
 use datafusion::datasource::MemTable;
 use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::SessionContext;
 use serde::Deserialize;
 
-use crate::batch::{customer_360_path, customer_360_sql, write_query};
+use crate::batch::{customer_360_sql, write_query};
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 
@@ -164,7 +164,8 @@ pub fn parse_library(source: &str) -> Result<TagLibrary, TagLibraryRefused> {
     Ok(TagLibrary { version: file.version, tags, source: source.to_owned() })
 }
 
-/// The schema of the 360 table, from planning its query over empty tables.
+/// The schema of the 360 table as tags and target groups see it: the columns of its query
+/// (planned over empty tables), then the churn model's columns.
 pub async fn customer_360_schema() -> Result<SchemaRef> {
     let planner = SessionContext::new();
     for table in weiwan_domain::TableId::ALL {
@@ -173,7 +174,10 @@ pub async fn customer_360_schema() -> Result<SchemaRef> {
     }
     let as_of = NaiveDate::from_ymd_opt(2026, 1, 1).ok_or_else(|| Error::internal("a fixed date"))?;
     let frame = planner.sql(&customer_360_sql(as_of)?).await?;
-    Ok(Arc::new(frame.schema().as_arrow().clone()))
+    // The churn columns the nightly scores add (crate::churn), NULL until a model is in force.
+    let mut fields: Vec<_> = frame.schema().as_arrow().fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.extend(crate::churn::churn_columns());
+    Ok(Arc::new(Schema::new(fields)))
 }
 
 /// A session that sees one table, `customer_360`, empty, with the given schema: for
@@ -311,11 +315,9 @@ pub fn tags_path(lake: &Lake, as_of: NaiveDate) -> PathBuf {
 pub async fn evaluate_tags(lake: &Lake, as_of: NaiveDate) -> Result<TagValues> {
     let library = active_library(lake)?;
     // Only the 360 table is visible to tag expressions.
+    // The 360 table of the day with its churn columns (crate::churn).
     let context = SessionContext::new();
-    let table_360 = customer_360_path(lake, as_of);
-    context
-        .register_parquet("customer_360", table_360.to_string_lossy().as_ref(), Default::default())
-        .await?;
+    crate::churn::register_360_with_churn(&context, lake, as_of).await?;
     let frame = context.sql_with_options(&tagged_query(&library), read_only()).await?;
     let path = tags_path(lake, as_of);
     let rows = write_query(frame, &path).await?;

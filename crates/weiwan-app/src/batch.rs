@@ -1,5 +1,5 @@
-//! `run`: the daily batch as of a date: the customer 360 table, the tag library in force
-//! evaluated over it, then the target groups due that day.
+//! `run`: the daily batch as of a date: the customer 360 table, churn scores from the model in
+//! force, the tag library evaluated over both, then the target groups due that day.
 
 use std::time::Instant;
 
@@ -10,10 +10,12 @@ use weiwan_storage::Store;
 
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BatchOutcome {
     pub as_of: NaiveDate,
     pub customer_360: Customer360,
+    /// Churn scores of the model in force; `None` when no model has been trained.
+    pub churn: Option<crate::churn::ChurnScores>,
     pub tags: TagValues,
     pub segments: Vec<ScheduledRun>,
 }
@@ -42,12 +44,15 @@ pub async fn run_daily_batch(store: &dyn Store, lake: &Lake, as_of: NaiveDate) -
     let customer_360 = weiwan_analytics::build_customer_360(lake, as_of).await?;
     finished("customer_360", &started);
     let started = Instant::now();
+    let churn = crate::churn::score_churn(lake, as_of).await?;
+    finished("churn", &started);
+    let started = Instant::now();
     let tags = weiwan_analytics::evaluate_tags(lake, as_of).await?;
     finished("tags", &started);
     let started = Instant::now();
     let segments = crate::segments::run_scheduled_segments(store, lake, as_of).await?;
     finished("target_groups", &started);
-    Ok(BatchOutcome { as_of, customer_360, tags, segments })
+    Ok(BatchOutcome { as_of, customer_360, churn, tags, segments })
 }
 
 fn finished(stage: &'static str, started: &Instant) {

@@ -23,6 +23,9 @@ pub enum Error {
     /// KPIs cannot be computed for these arguments.
     #[error(transparent)]
     KpiRefused(#[from] weiwan_analytics::KpiRefused),
+    /// Training or scoring a churn model failed or was refused.
+    #[error(transparent)]
+    Model(#[from] weiwan_model::Error),
     #[error("a background task failed")]
     Join(#[from] tokio::task::JoinError),
 }

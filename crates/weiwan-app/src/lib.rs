@@ -4,6 +4,7 @@
 //! the move of CPU-heavy work off the async runtime.
 
 pub mod batch;
+pub mod churn;
 pub mod error;
 pub mod generate;
 pub mod import;
@@ -11,6 +12,7 @@ pub mod segments;
 pub mod tags;
 
 pub use batch::{BatchOutcome, run_daily_batch};
+pub use churn::{ChurnScores, TrainedChurnModel, train_churn_model};
 pub use error::{Error, Result};
 pub use generate::{GenerateRequest, generate_extract};
 pub use import::{ImportOutcome, import_extract};

@@ -316,6 +316,15 @@ pub enum ChurnAction {
         #[arg(long, value_enum, default_value_t = ReasonMethod::Shapley)]
         reasons: ReasonMethod,
     },
+    /// Train on the operator's data in the data directory as of a date: label = left within 3
+    /// months, tested out of time on a later window, then put in force for the daily batch.
+    TrainLake {
+        /// The training date, YYYY-MM-DD: the newest labels end here.
+        #[arg(long)]
+        as_of: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Stratified K-fold cross-validation: AUC, PR-AUC, top-decile lift, log loss, Brier
     /// score and a reliability table.
     Evaluate {

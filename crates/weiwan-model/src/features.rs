@@ -46,8 +46,9 @@ pub fn labels(frame: &Frame, column: &str) -> Result<(LabelSpec, Vec<f64>)> {
     let Some(label) = frame.column(column) else {
         return Err(Error::MissingColumns { path: frame.path.clone(), columns: vec![column.to_string()] });
     };
-    let Values::Text { levels, codes } = &label.values else {
-        return Err(error("was read as numbers; read it as text".into()));
+    let (levels, codes) = match &label.values {
+        Values::Text { levels, codes } => (levels, codes),
+        Values::Numeric(values) => return numeric_labels(frame, column, values),
     };
     if let Some(row) = codes.iter().position(|&code| code == MISSING) {
         return Err(error(format!("line {} has no value", frame.lines[row])));
@@ -74,6 +75,24 @@ pub fn labels(frame: &Frame, column: &str) -> Result<(LabelSpec, Vec<f64>)> {
         levels.iter().zip(&is_positive).find(|(_, p)| **p == want).map(|(l, _)| l.clone()).unwrap_or_default()
     };
     Ok((LabelSpec { column: column.to_string(), positive: spelling(true), negative: spelling(false) }, y))
+}
+
+/// A label read as numbers (a Parquet integer column): 1 left, 0 stayed.
+fn numeric_labels(frame: &Frame, column: &str, values: &[f64]) -> Result<(LabelSpec, Vec<f64>)> {
+    let error = |message: String| Error::Label { path: frame.path.clone(), column: column.into(), message };
+    if let Some(row) = values.iter().position(|&v| v != 0.0 && v != 1.0) {
+        return Err(error(format!("line {} holds {}, not 0 or 1", frame.lines[row], values[row])));
+    }
+    let positives = values.iter().filter(|&&v| v == 1.0).count();
+    if positives == 0 || positives == values.len() {
+        let only = if positives == 0 { "negative" } else { "positive" };
+        return Err(error(format!(
+            "every one of the {} rows is {only}; a model needs both classes",
+            values.len()
+        )));
+    }
+    let spec = LabelSpec { column: column.to_string(), positive: "1".into(), negative: "0".into() };
+    Ok((spec, values.to_vec()))
 }
 
 /// How one input column is encoded.

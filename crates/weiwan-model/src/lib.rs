@@ -4,6 +4,7 @@
 //!
 //! It knows nothing of the store, HTTP or the command line.
 
+pub mod columnar;
 pub mod error;
 pub mod features;
 pub mod frame;

@@ -295,7 +295,8 @@ async fn target_groups_preview_export_and_refuse(store: Arc<dyn Store>) {
     assert_eq!(rows, 3, "D, E, F: G's 100 is mid value");
     assert!(
         text.starts_with(
-            "subscription_id,customer_id,msisdn,branch_id,manager_id,vip_tier,plan_id,arpu_3m\n"
+            "subscription_id,customer_id,msisdn,branch_id,manager_id,vip_tier,plan_id,arpu_3m,\
+             churn_probability,churn_reasons_en,churn_reasons_zh\n"
         ),
         "{text}"
     );

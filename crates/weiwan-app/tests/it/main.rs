@@ -218,6 +218,7 @@ macro_rules! on_both_stores {
     };
 }
 
+mod churn;
 mod kpis;
 
 on_both_stores!(

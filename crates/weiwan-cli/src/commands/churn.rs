@@ -4,9 +4,46 @@ use anyhow::Context;
 use weiwan_model::{Algorithm, ChurnModel, ContributionMethod, TrainOptions};
 
 use crate::cli::{AlgorithmArg, ChurnAction, LabelledCsv, Output, ReasonMethod};
+use crate::config::StoreConfig;
+
+/// `weiwan churn train-lake`: train on the operator's lake and put the model in force.
+pub async fn train_lake(as_of: &str, config: &StoreConfig) -> anyhow::Result<()> {
+    let as_of = super::run::parse_date(as_of)?;
+    let (_store, lake) = super::open(config).await?;
+    print_trained(&weiwan_app::train_churn_model(&lake, as_of).await?);
+    Ok(())
+}
+
+pub fn print_trained(trained: &weiwan_app::TrainedChurnModel) {
+    let oot = &trained.out_of_time;
+    println!(
+        "churn model 流失预测模型 trained on {} lines as of {} (left by {}: {}), {} features{}",
+        trained.rows,
+        trained.features_as_of,
+        trained.labels_until,
+        trained.positives,
+        trained.features,
+        trained.trees.map(|t| format!(", {t} trees")).unwrap_or_default()
+    );
+    println!(
+        "out-of-time test (fitted as of {}, tested as of {} on {} lines, {} left): AUC {:.4}, top-decile lift {:.2}, log loss {:.4}, Brier {:.4}",
+        oot.trained_on_features_as_of,
+        oot.tested_on_features_as_of,
+        oot.test_rows,
+        oot.test_positives,
+        oot.auc,
+        oot.top_decile_lift,
+        oot.log_loss,
+        oot.brier
+    );
+    println!("model in force: {}", trained.path.display());
+}
 
 pub fn run(action: ChurnAction) -> anyhow::Result<()> {
     match action {
+        ChurnAction::TrainLake { .. } => {
+            anyhow::bail!("train-lake runs with the store and the data directory")
+        }
         ChurnAction::Train { data, model } => {
             let trained = weiwan_model::train_csv(&data.csv, &options(&data))?;
             trained.save(&model)?;

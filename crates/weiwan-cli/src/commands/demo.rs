@@ -1,5 +1,5 @@
 //! `weiwan demo`: a small synthetic operator, imported into the embedded store, summarised;
-//! the daily batch six months back and now; a 中高端 cohort snapshot six months back and its
+//! the daily batch six months back; a churn model trained and put in force; the batch now; a 中高端 cohort snapshot six months back and its
 //! KPIs today (three months back for a 6-month history, and so on). Later issues extend it to serve the console.
 
 use chrono::NaiveDate;
@@ -51,11 +51,17 @@ pub async fn run(args: &DemoArgs, config: &StoreConfig) -> anyhow::Result<()> {
     let taken_on = as_of
         .checked_sub_months(chrono::Months::new((args.months / 2).clamp(1, 6)))
         .ok_or_else(|| anyhow::anyhow!("invalid snapshot date"))?;
-    for date in [taken_on, as_of] {
-        println!();
-        let batch = weiwan_app::run_daily_batch(store.as_ref(), &lake, date).await?;
-        super::run::print(&batch);
+    println!();
+    super::run::print(&weiwan_app::run_daily_batch(store.as_ref(), &lake, taken_on).await?);
+    // The churn model: two labelled windows (6 and 3 months back) need 9 months of history.
+    println!();
+    if args.months >= 9 {
+        super::churn::print_trained(&weiwan_app::train_churn_model(&lake, as_of).await?);
+    } else {
+        println!("churn model 流失预测模型: not trained; it needs 9 months of history (--months 9 or more)");
     }
+    println!();
+    super::run::print(&weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of).await?);
     let cohort = format!("demo-vip-{taken_on}");
     if !store.cohorts().await?.iter().any(|c| c.name == cohort) {
         let query = weiwan_app::parse_conditions(&["arpu_3m=120..".to_owned()])?;

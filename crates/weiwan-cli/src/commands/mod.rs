@@ -35,7 +35,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             cohort::kpi(&args, file.kpi.clone().unwrap_or_default(), &store).await
         }
         // Training and scoring are CPU-bound: off the async runtime.
-        Command::Churn(args) => tokio::task::spawn_blocking(move || churn::run(args.action)).await?,
+        Command::Churn(args) => match args.action {
+            crate::cli::ChurnAction::TrainLake { as_of, store } => {
+                churn::train_lake(&as_of, &config::resolve(&store, &file)?).await
+            }
+            action => tokio::task::spawn_blocking(move || churn::run(action)).await?,
+        },
         Command::Clv(args) => tokio::task::spawn_blocking(move || clv::run(args.action)).await?,
         Command::Summary(args) => summary::run(&config::resolve(&args, &file)?).await,
         Command::Demo(args) => {

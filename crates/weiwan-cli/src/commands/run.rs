@@ -29,6 +29,16 @@ pub fn print(outcome: &BatchOutcome) {
         outcome.customer_360.rows,
         outcome.customer_360.path.display()
     );
+    match &outcome.churn {
+        Some(churn) => println!(
+            "churn scores 流失评分 ({}): {} lines, mean probability {:.3} → {}",
+            churn.model,
+            churn.rows,
+            churn.mean_probability,
+            churn.path.display()
+        ),
+        None => println!("churn scores 流失评分: no model in force (weiwan churn train-lake)"),
+    }
     println!(
         "tags 标签 ({} tags, library {}): {} lines → {}",
         outcome.tags.n_tags,

@@ -40,6 +40,9 @@ fn demo_runs_on_an_empty_directory_with_no_database_server() {
         "{stdout}"
     );
     assert!(stdout.contains("target group 客户群 vip_contract_expiring:"), "{stdout}");
+    // Four months of history are too few for the churn model's two labelled windows.
+    assert!(stdout.contains("churn model 流失预测模型: not trained; it needs 9 months"), "{stdout}");
+    assert!(stdout.contains("churn scores 流失评分: no model in force"), "{stdout}");
 
     // Running the demo again finds the same extract already imported.
     let again = weiwan(&["demo", "--subscribers", "600", "--months", "4"], work.path());
@@ -475,4 +478,28 @@ fn clv_fits_the_published_cohorts_from_the_command_line() {
         text(&fitted.stdout)
     );
     assert_eq!(std::fs::read_to_string(&out).expect("written").lines().count(), 2358);
+}
+
+#[test]
+fn a_demo_with_enough_history_trains_a_churn_model_and_lists_the_riskiest() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let demo = weiwan(&["demo", "--subscribers", "2500", "--months", "10"], work.path());
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    let stdout = text(&demo.stdout);
+    assert!(stdout.contains("churn model 流失预测模型 trained on"), "{stdout}");
+    assert!(
+        stdout.contains("out-of-time test (fitted as of 2026-05-01, tested as of 2026-08-01"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("churn scores 流失评分 (churn-2026-11-01.json)"), "{stdout}");
+    assert!(stdout.contains("target group 客户群 churn_risk_3m:"), "{stdout}");
+    let model = work.path().join("weiwan-data/models/churn/churn-2026-11-01.json");
+    assert!(model.exists());
+
+    // Retraining from the command line replaces the model in force.
+    let retrained = weiwan(&["churn", "train-lake", "--as-of", "2026-10-15"], work.path());
+    assert!(retrained.status.success(), "{}", text(&retrained.stderr));
+    let current =
+        std::fs::read_to_string(work.path().join("weiwan-data/models/churn/CURRENT")).expect("pointer");
+    assert_eq!(current.trim(), "churn-2026-10-15.json");
 }

@@ -1,0 +1,84 @@
+//! The churn model on the synthetic operator: trained on the lake with a time-based split, put
+//! in force, and used by the daily batch to fill the 360 table and the churn list.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use weiwan_app::{FileFormat, GenerateRequest, Lake, SimConfig, Store, generate_extract, import_extract};
+
+use super::now;
+
+fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
+}
+
+#[tokio::test]
+async fn a_model_trained_on_the_lake_scores_the_daily_batch() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let extract = work.path().join("extract");
+    let request = GenerateRequest {
+        config: SimConfig { subscribers: 6000, months: 12, seed: 11, end_month: date("2026-10-01") },
+        out: extract.clone(),
+        format: FileFormat::Parquet,
+    };
+    generate_extract(&request).expect("generate");
+    let store: Arc<dyn Store> = weiwan_storage::testing::sqlite().await;
+    let lake = Lake::new(work.path().join("lake"));
+    import_extract(store.as_ref(), &lake, &extract, now()).await.expect("import");
+
+    // Before any model: the batch runs and the churn columns are empty.
+    let as_of = date("2026-11-01");
+    let before = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of).await.expect("batch");
+    assert!(before.churn.is_none());
+
+    let trained = weiwan_app::train_churn_model(&lake, as_of).await.expect("train");
+    assert_eq!(trained.features_as_of, "2026-08-01");
+    assert_eq!(trained.labels_until, "2026-11-01");
+    assert_eq!(trained.out_of_time.trained_on_features_as_of, "2026-05-01");
+    assert!(trained.positives > 50, "{trained:?}");
+    // The simulator's churn has drivers (falling usage, complaints, competitor contact, contract
+    // ends); a model tested on a later window must find them.
+    assert!(trained.out_of_time.auc > 0.75, "out-of-time AUC {}", trained.out_of_time.auc);
+    assert!(trained.out_of_time.top_decile_lift > 3.0, "{:?}", trained.out_of_time);
+    let model = weiwan_model::ChurnModel::load(&trained.path).expect("model file");
+    assert!(model.features.iter().all(|f| f.name != "status" && f.name != "subscription_id"));
+    assert_eq!(model.info.window.as_ref().expect("window")["horizon_months"], 3);
+
+    let after = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of).await.expect("batch");
+    let churn = after.churn.expect("scored");
+    assert_eq!(churn.rows as u64, after.customer_360.rows);
+    assert!(churn.mean_probability > 0.005 && churn.mean_probability < 0.3, "{churn:?}");
+
+    // The churn list: the riskiest tenth, each line with its probability and reasons.
+    let list = after.segments.iter().find(|run| run.name == "churn_risk_3m").expect("churn list ran");
+    let (rows, path) = list.outcome.as_ref().expect("churn list written");
+    let tenth = after.customer_360.rows / 10;
+    assert!((tenth..=tenth + 1).contains(rows), "{rows} of {}", after.customer_360.rows);
+    let mut reader = csv::Reader::from_path(path).expect("list");
+    let headers = reader.headers().expect("header").clone();
+    let reasons = headers.iter().position(|h| h == "churn_reasons_zh").expect("reasons column");
+    let probability = headers.iter().position(|h| h == "churn_probability").expect("probability column");
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert!(records.iter().all(|r| !r[reasons].is_empty()), "every listed line has a reason");
+    let p: Vec<f64> = records.iter().map(|r| r[probability].parse().expect("number")).collect();
+    assert!(p.iter().sum::<f64>() / p.len() as f64 > 2.0 * churn.mean_probability);
+}
+
+#[tokio::test]
+async fn training_needs_history_with_departures() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let extract = work.path().join("extract");
+    let request = GenerateRequest {
+        config: SimConfig { subscribers: 300, months: 3, seed: 3, end_month: date("2026-10-01") },
+        out: extract.clone(),
+        format: FileFormat::Parquet,
+    };
+    generate_extract(&request).expect("generate");
+    let store: Arc<dyn Store> = weiwan_storage::testing::sqlite().await;
+    let lake = Lake::new(work.path().join("lake"));
+    import_extract(store.as_ref(), &lake, &extract, now()).await.expect("import");
+    // Six months before 2026-08-01 is before the history starts: no one left in that window.
+    let refused = weiwan_app::train_churn_model(&lake, date("2026-08-01")).await.expect_err("refused");
+    assert!(refused.to_string().contains("cannot be used"), "{refused}");
+    assert!(!lake.root().join("models/churn/CURRENT").exists(), "nothing put in force");
+}
