@@ -39,7 +39,7 @@ measure "\`weiwan generate --format parquet\`" "$WORK/logs/batch-generate.log" "
 measure "\`weiwan import\` (Parquet, SQLite store)" "$WORK/logs/batch-import.log" "$LAKE" -- \
     "$BIN" import "$RUN/extract" --db "$DB" --data-dir "$LAKE"
 rm -rf "$RUN/extract"
-measure "\`weiwan run --as-of $AS_OF\` (360 + tags + 6 scenarios)" "$WORK/logs/batch-run.log" "$LAKE/tags" -- \
+measure "\`weiwan run --as-of $AS_OF\` (360 + tags + 7 scenarios, no churn model)" "$WORK/logs/batch-run.log" "$LAKE/tags" -- \
     "$BIN" run --as-of "$AS_OF" --db "$DB" --data-dir "$LAKE"
 if ((SUBSCRIBERS <= ${PANDAS_MAX:-1000000})); then
     measure "pandas peer (\`bench/pandas_360.py\`): 360 + tags" "$WORK/logs/batch-pandas.log" "$RUN/pandas" -- \

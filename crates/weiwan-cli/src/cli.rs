@@ -310,7 +310,7 @@ pub enum ChurnAction {
         csv: PathBuf,
         #[arg(long)]
         out: PathBuf,
-        /// Reasons per customer.
+        /// Reasons per customer; 0 writes probabilities only (much faster).
         #[arg(long, default_value_t = 3)]
         top: usize,
         #[arg(long, value_enum, default_value_t = ReasonMethod::Shapley)]

@@ -63,18 +63,21 @@ pub fn labels(frame: &Frame, column: &str) -> Result<(LabelSpec, Vec<f64>)> {
     };
     let is_positive: Vec<bool> = lower.iter().map(|level| level == positive).collect();
     let y: Vec<f64> = codes.iter().map(|&code| f64::from(u8::from(is_positive[code as usize]))).collect();
-    let positives = y.iter().filter(|&&v| v == 1.0).count();
-    if positives == 0 || positives == y.len() {
-        let only = if positives == 0 { "negative" } else { "positive" };
-        return Err(error(format!(
-            "every one of the {} rows is {only}; a model needs both classes",
-            y.len()
-        )));
-    }
+    both_classes(&y).map_err(error)?;
     let spelling = |want: bool| {
         levels.iter().zip(&is_positive).find(|(_, p)| **p == want).map(|(l, _)| l.clone()).unwrap_or_default()
     };
     Ok((LabelSpec { column: column.to_string(), positive: spelling(true), negative: spelling(false) }, y))
+}
+
+/// Refuse a label with only one class: there is nothing to learn.
+fn both_classes(y: &[f64]) -> std::result::Result<(), String> {
+    let positives = y.iter().filter(|&&v| v == 1.0).count();
+    if positives == 0 || positives == y.len() {
+        let only = if positives == 0 { "negative" } else { "positive" };
+        return Err(format!("every one of the {} rows is {only}; a model needs both classes", y.len()));
+    }
+    Ok(())
 }
 
 /// A label read as numbers (a Parquet integer column): 1 left, 0 stayed.
@@ -83,14 +86,7 @@ fn numeric_labels(frame: &Frame, column: &str, values: &[f64]) -> Result<(LabelS
     if let Some(row) = values.iter().position(|&v| v != 0.0 && v != 1.0) {
         return Err(error(format!("line {} holds {}, not 0 or 1", frame.lines[row], values[row])));
     }
-    let positives = values.iter().filter(|&&v| v == 1.0).count();
-    if positives == 0 || positives == values.len() {
-        let only = if positives == 0 { "negative" } else { "positive" };
-        return Err(error(format!(
-            "every one of the {} rows is {only}; a model needs both classes",
-            values.len()
-        )));
-    }
+    both_classes(values).map_err(error)?;
     let spec = LabelSpec { column: column.to_string(), positive: "1".into(), negative: "0".into() };
     Ok((spec, values.to_vec()))
 }

@@ -338,6 +338,10 @@ impl ChurnModel {
         method: ContributionMethod,
         phrasebook: &Phrasebook,
     ) -> Result<Vec<Vec<Reason>>> {
+        if top == 0 {
+            // Probabilities only: skip the contributions, the costly part.
+            return Ok(vec![Vec::new(); frame.rows]);
+        }
         let contributions = self.contributions(frame, method)?;
         let columns: Vec<_> = self.features.iter().map(|feature| frame.column(&feature.name)).collect();
         Ok(contributions

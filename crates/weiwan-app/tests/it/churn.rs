@@ -12,12 +12,12 @@ fn date(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
 }
 
-#[tokio::test]
-async fn a_model_trained_on_the_lake_scores_the_daily_batch() {
+/// A synthetic operator with history up to October 2026, imported into a fresh store and lake.
+async fn operator(subscribers: u64, months: u32, seed: u64) -> (tempfile::TempDir, Arc<dyn Store>, Lake) {
     let work = tempfile::tempdir().expect("tempdir");
     let extract = work.path().join("extract");
     let request = GenerateRequest {
-        config: SimConfig { subscribers: 6000, months: 12, seed: 11, end_month: date("2026-10-01") },
+        config: SimConfig { subscribers, months, seed, end_month: date("2026-10-01") },
         out: extract.clone(),
         format: FileFormat::Parquet,
     };
@@ -25,6 +25,12 @@ async fn a_model_trained_on_the_lake_scores_the_daily_batch() {
     let store: Arc<dyn Store> = weiwan_storage::testing::sqlite().await;
     let lake = Lake::new(work.path().join("lake"));
     import_extract(store.as_ref(), &lake, &extract, now()).await.expect("import");
+    (work, store, lake)
+}
+
+#[tokio::test]
+async fn a_model_trained_on_the_lake_scores_the_daily_batch() {
+    let (_work, store, lake) = operator(6000, 12, 11).await;
 
     // Before any model: the batch runs and the churn columns are empty.
     let as_of = date("2026-11-01");
@@ -66,17 +72,7 @@ async fn a_model_trained_on_the_lake_scores_the_daily_batch() {
 
 #[tokio::test]
 async fn training_needs_history_with_departures() {
-    let work = tempfile::tempdir().expect("tempdir");
-    let extract = work.path().join("extract");
-    let request = GenerateRequest {
-        config: SimConfig { subscribers: 300, months: 3, seed: 3, end_month: date("2026-10-01") },
-        out: extract.clone(),
-        format: FileFormat::Parquet,
-    };
-    generate_extract(&request).expect("generate");
-    let store: Arc<dyn Store> = weiwan_storage::testing::sqlite().await;
-    let lake = Lake::new(work.path().join("lake"));
-    import_extract(store.as_ref(), &lake, &extract, now()).await.expect("import");
+    let (_work, _store, lake) = operator(300, 3, 3).await;
     // Six months before 2026-08-01 is before the history starts: no one left in that window.
     let refused = weiwan_app::train_churn_model(&lake, date("2026-08-01")).await.expect_err("refused");
     assert!(refused.to_string().contains("cannot be used"), "{refused}");
