@@ -8,7 +8,7 @@
 #
 #   bench/churn_speed.sh                 # 1M training rows, 10M scored rows
 #   bench/churn_speed.sh 100000 1000000  # a quick run
-#   REASON_ROWS=200000 (default) rows get exact TreeSHAP reasons on both sides
+#   REASON_ROWS=100000 (default) rows get exact TreeSHAP reasons on both sides
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
@@ -40,7 +40,7 @@ measure "LightGBM score ($SCORE_ROWS rows, probabilities only)" "$DIR/lgbm-score
     "$PYTHON" "$HERE/lgbm_churn.py" score "$DIR/lgbm-model.txt" "$SCORE" "$DIR/lgbm-scores.csv"
 measure "weiwan churn score ($SCORE_ROWS rows, 3 path reasons each)" "$DIR/weiwan-path.log" "$DIR/weiwan-path.csv" -- \
     "$BIN" churn score --model "$DIR/weiwan-model.json" --csv "$SCORE" --out "$DIR/weiwan-path.csv" --reasons path
-REASON_ROWS=${REASON_ROWS:-200000}
+REASON_ROWS=${REASON_ROWS:-100000}
 REASONS=$DIR/reasons-$REASON_ROWS.csv
 [[ -s $REASONS ]] || head -n $((REASON_ROWS + 1)) "$SCORE" > "$REASONS"
 measure "weiwan churn score ($REASON_ROWS rows, 3 TreeSHAP reasons each)" "$DIR/weiwan-shap.log" "$DIR/weiwan-shap.csv" -- \
