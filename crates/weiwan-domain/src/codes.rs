@@ -174,6 +174,105 @@ code_enum! {
     }
 }
 
+code_enum! {
+    /// What a person (or a system) may do in weiwan; see docs/service.md for the permissions.
+    Role {
+        Admin = "admin", "系统管理员", "administrator";
+        Planner = "planner", "维系策划", "retention planner";
+        Approver = "approver", "审批人", "approver";
+        Manager = "manager", "客户经理", "account manager";
+        Clerk = "clerk", "营业厅店员", "store clerk";
+        Agent = "agent", "热线坐席", "hotline agent";
+        Analyst = "analyst", "经营分析", "analyst";
+        ApiClient = "api_client", "系统接口", "API client";
+    }
+}
+
+code_enum! {
+    /// Where a task waits when no one person owns it (派单 to a channel).
+    TaskQueue {
+        Outbound = "outbound", "外呼队列", "outbound calls";
+        Hotline = "hotline", "热线队列", "hotline";
+        Store = "store", "营业厅队列", "store";
+        Retention = "retention", "维系中心", "retention desk";
+        Abnormal = "abnormal", "异常库", "abnormal list";
+    }
+}
+
+code_enum! {
+    /// How urgent a task is, most urgent first.
+    TaskPriority {
+        Urgent = "urgent", "紧急", "urgent";
+        High = "high", "高", "high";
+        Normal = "normal", "中", "normal";
+        Low = "low", "低", "low";
+    }
+}
+
+code_enum! {
+    /// Where a task is in its life.
+    TaskStatus {
+        Open = "open", "待处理", "open";
+        Claimed = "claimed", "处理中", "claimed";
+        Done = "done", "已完成", "done";
+    }
+}
+
+code_enum! {
+    /// What a task asks its owner to do.
+    TaskAction {
+        Call = "call", "电话联系", "call";
+        Visit = "visit", "上门拜访", "visit";
+        Sms = "sms", "短信提醒", "SMS";
+        Review = "review", "核查", "review";
+    }
+}
+
+code_enum! {
+    /// What came of working a task.
+    TaskOutcome {
+        NotReached = "not_reached", "未联系上", "not reached";
+        Reminded = "reminded", "已提醒", "customer reminded";
+        Resolved = "resolved", "已解决", "resolved";
+        Retained = "retained", "挽留成功", "retained";
+        Refused = "refused", "客户拒绝", "refused";
+        Considering = "considering", "考虑中", "considering";
+        Visited = "visited", "已拜访", "visited";
+        Greeted = "greeted", "已关怀", "greeted";
+        NoAction = "no_action", "无需处理", "no action needed";
+    }
+}
+
+impl TaskOutcome {
+    /// Whether this outcome ends the task. `not_reached` and `considering` leave it with its
+    /// owner for another try; so does `reminded` (of arrears): the task stays open until the
+    /// customer pays (`resolved`) or the manager confirms the suspension.
+    pub const fn closes_task(self) -> bool {
+        !matches!(self, TaskOutcome::NotReached | TaskOutcome::Considering | TaskOutcome::Reminded)
+    }
+}
+
+code_enum! {
+    /// Kind of alert rule: a churn warning, a care occasion, or an entry for the abnormal list.
+    RuleCategory {
+        Warning = "warning", "预警", "warning";
+        Care = "care", "关怀", "care";
+        Anomaly = "anomaly", "异常", "anomaly";
+    }
+}
+
+impl TaskPriority {
+    /// 0 for the most urgent; for sorting.
+    pub const fn rank(self) -> u8 {
+        match self {
+            TaskPriority::Urgent => 0,
+            TaskPriority::High => 1,
+            TaskPriority::Normal => 2,
+            TaskPriority::Low => 3,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@ const ROWS_PER_STATEMENT: usize = 1000;
 /// SQLite, embedded: a file next to the data directory, or memory for tests.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
 impl SqliteStore {
@@ -57,7 +57,7 @@ impl SqliteStore {
 /// fresh database each).
 #[derive(Debug, Clone)]
 pub struct PgStore {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
 }
 
 impl PgStore {
@@ -189,42 +189,10 @@ macro_rules! store_impl {
 
             async fn dump_table(&self, table: TableId) -> Result<Vec<Vec<Value>>> {
                 let spec = entity(table)?;
-                let columns: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
-                let sql = format!(
-                    "SELECT {} FROM {} ORDER BY {}{}",
-                    columns.join(", "),
-                    spec.name,
-                    spec.key[0],
-                    $collate
-                );
+                let sql = format!("{} ORDER BY {}{}", select_entity(spec), spec.key[0], $collate);
                 let action = format!("read {}", spec.name);
                 let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await.map_err(db(action.clone()))?;
-                let mut out = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    let mut values = Vec::with_capacity(spec.columns.len());
-                    for (index, column) in spec.columns.iter().enumerate() {
-                        let value = match column.kind {
-                            ColumnKind::Id | ColumnKind::Text { .. } | ColumnKind::Msisdn | ColumnKind::Code(_) => {
-                                row.try_get::<Option<String>, _>(index).map(|v| v.map(Value::Text))
-                            }
-                            ColumnKind::Date | ColumnKind::Month => {
-                                row.try_get::<Option<NaiveDate>, _>(index).map(|v| v.map(Value::Date))
-                            }
-                            ColumnKind::Timestamp => {
-                                row.try_get::<Option<NaiveDateTime>, _>(index).map(|v| v.map(Value::Timestamp))
-                            }
-                            ColumnKind::Money { .. } => {
-                                row.try_get::<Option<i64>, _>(index).map(|v| v.map(|f| Value::Money(Money::from_fen(f))))
-                            }
-                            ColumnKind::Int { .. } => row.try_get::<Option<i64>, _>(index).map(|v| v.map(Value::Int)),
-                            ColumnKind::Bool => row.try_get::<Option<bool>, _>(index).map(|v| v.map(Value::Bool)),
-                        }
-                        .map_err(db(action.clone()))?;
-                        values.push(value.unwrap_or(Value::Null));
-                    }
-                    out.push(values);
-                }
-                Ok(out)
+                rows.iter().map(|row| entity_values(row, spec, &action)).collect()
             }
 
             async fn save_segment(&self, segment: &SegmentRecord, replace: bool) -> Result<bool> {
@@ -411,7 +379,7 @@ where
 }
 
 /// The schema of an entity table; history tables are not kept in the store.
-fn entity(table: TableId) -> Result<&'static weiwan_domain::Table> {
+pub(crate) fn entity(table: TableId) -> Result<&'static weiwan_domain::Table> {
     let spec = table.table();
     match spec.role {
         weiwan_domain::TableRole::Entity => Ok(spec),
@@ -419,6 +387,47 @@ fn entity(table: TableId) -> Result<&'static weiwan_domain::Table> {
             Err(Error::Internal(format!("{} is history and lives in the lake, not the store", spec.name)))
         }
     }
+}
+
+/// `SELECT <every column, in schema order> FROM <table>`, for [`entity_values`] to read.
+pub(crate) fn select_entity(spec: &weiwan_domain::Table) -> String {
+    let columns: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
+    format!("SELECT {} FROM {}", columns.join(", "), spec.name)
+}
+
+/// Reads a row selected by [`select_entity`] back into the values an import wrote; `action`
+/// says what was being done, for errors.
+pub(crate) fn entity_values<R: Row>(row: &R, spec: &weiwan_domain::Table, action: &str) -> Result<Vec<Value>>
+where
+    usize: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    NaiveDate: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    NaiveDateTime: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    bool: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut values = Vec::with_capacity(spec.columns.len());
+    for (index, column) in spec.columns.iter().enumerate() {
+        let value = match column.kind {
+            ColumnKind::Id | ColumnKind::Text { .. } | ColumnKind::Msisdn | ColumnKind::Code(_) => {
+                row.try_get::<Option<String>, _>(index).map(|v| v.map(Value::Text))
+            }
+            ColumnKind::Date | ColumnKind::Month => {
+                row.try_get::<Option<NaiveDate>, _>(index).map(|v| v.map(Value::Date))
+            }
+            ColumnKind::Timestamp => {
+                row.try_get::<Option<NaiveDateTime>, _>(index).map(|v| v.map(Value::Timestamp))
+            }
+            ColumnKind::Money { .. } => {
+                row.try_get::<Option<i64>, _>(index).map(|v| v.map(|f| Value::Money(Money::from_fen(f))))
+            }
+            ColumnKind::Int { .. } => row.try_get::<Option<i64>, _>(index).map(|v| v.map(Value::Int)),
+            ColumnKind::Bool => row.try_get::<Option<bool>, _>(index).map(|v| v.map(Value::Bool)),
+        }
+        .map_err(db(action))?;
+        values.push(value.unwrap_or(Value::Null));
+    }
+    Ok(values)
 }
 
 fn fits(kind: ColumnKind, value: &Value) -> bool {

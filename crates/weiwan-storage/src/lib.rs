@@ -8,6 +8,8 @@
 
 mod backend;
 pub mod error;
+pub mod service;
+mod service_backend;
 pub mod testing;
 
 use std::fmt::Debug;
@@ -18,6 +20,10 @@ use weiwan_domain::{TableId, Value};
 
 pub use backend::{PgStore, SqliteStore};
 pub use error::{Error, Result};
+pub use service::{
+    AuditEntry, AuditFilter, Claim, CredentialRecord, EventRecord, EventsApplied, NewTask, OutcomeRecord,
+    ServiceStore, SubjectRecord, TaskFilter, TaskRecord, UserRecord,
+};
 
 /// A completed import, as recorded in the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +90,7 @@ pub struct CohortRecord {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + Debug {
+pub trait Store: ServiceStore + Send + Sync + Debug {
     /// Which backend this is, for logs: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

@@ -6,6 +6,9 @@ use std::sync::Arc;
 use weiwan_domain::{TableId, Value};
 use weiwan_storage::{CohortRecord, ImportRecord, SegmentRecord, Store};
 
+mod service;
+use service::*;
+
 /// Parses a row written as extract fields, so tests read like the files operators send.
 fn row(table: TableId, fields: &[&str]) -> Vec<Value> {
     let columns = table.table().columns;
@@ -232,6 +235,19 @@ macro_rules! store_conformance_suite {
                 imports_are_recorded_and_keys_can_be_filtered,
                 segments_are_saved_replaced_only_on_request_and_deleted,
                 a_cohort_is_registered_once,
+                users_are_created_once_and_listed_by_login,
+                credentials_are_found_and_deleted,
+                the_audit_log_is_read_newest_first_and_filtered,
+                events_and_their_tasks_are_applied_once,
+                an_event_repeated_within_a_batch_is_stored_once,
+                a_task_is_raised_once_per_rule_subject_and_cause,
+                many_tasks_are_raised_in_one_call,
+                a_failing_batch_leaves_nothing,
+                tasks_are_filtered_and_ordered_by_priority_then_due_date,
+                a_claim_is_exclusive,
+                outcomes_close_a_task_only_when_asked,
+                subjects_are_read_from_lines_and_customers,
+                rows_are_found_by_key_and_by_column,
             );
         }
     };
