@@ -6,6 +6,7 @@
 //!
 //! It knows nothing of the store, HTTP or the command line; the app crate wires it to them.
 
+pub mod alerts;
 pub mod batch;
 pub mod churn;
 pub mod error;

@@ -1,9 +1,10 @@
 //! `run`: the daily batch as of a date: the customer 360 table, churn scores from the model in
-//! force, the tag library evaluated over both, then the target groups due that day.
+//! force, the tag library evaluated over both, the target groups due that day, then the alert
+//! and care rules due that day, whose rows become tasks.
 
 use std::time::Instant;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use weiwan_analytics::segments::ScheduledRun;
 use weiwan_analytics::{Customer360, Lake, TagValues};
 use weiwan_storage::Store;
@@ -18,13 +19,20 @@ pub struct BatchOutcome {
     pub churn: Option<crate::churn::ChurnScores>,
     pub tags: TagValues,
     pub segments: Vec<ScheduledRun>,
+    /// Tasks raised by the data rules due that day.
+    pub alerts: crate::rules::AlertsRaised,
 }
 
 /// Runs the batch. Refuses to run on an empty base, or while an import the store recorded is
 /// not yet published in the lake (an interrupted import: importing the same extract again
 /// finishes it), since the batch would see entities without their history.
 #[tracing::instrument(skip_all, fields(as_of = %as_of))]
-pub async fn run_daily_batch(store: &dyn Store, lake: &Lake, as_of: NaiveDate) -> Result<BatchOutcome> {
+pub async fn run_daily_batch(
+    store: &dyn Store,
+    lake: &Lake,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<BatchOutcome> {
     let imports = store.list_imports().await?;
     if imports.is_empty() {
         return Err(Error::Invalid("nothing has been imported yet; run weiwan import first".into()));
@@ -52,7 +60,11 @@ pub async fn run_daily_batch(store: &dyn Store, lake: &Lake, as_of: NaiveDate) -
     let started = Instant::now();
     let segments = crate::segments::run_scheduled_segments(store, lake, as_of).await?;
     finished("target_groups", &started);
-    Ok(BatchOutcome { as_of, customer_360, churn, tags, segments })
+    let started = Instant::now();
+    let rules = crate::rules::active_rulebook(lake)?;
+    let alerts = crate::rules::raise_scheduled_alerts(store, lake, &rules, as_of, now).await?;
+    finished("alerts", &started);
+    Ok(BatchOutcome { as_of, customer_360, churn, tags, segments, alerts })
 }
 
 fn finished(stage: &'static str, started: &Instant) {

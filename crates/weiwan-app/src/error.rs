@@ -26,6 +26,18 @@ pub enum Error {
     /// Training or scoring a churn model failed or was refused.
     #[error(transparent)]
     Model(#[from] weiwan_model::Error),
+    /// An event batch was refused whole; nothing of it was applied.
+    #[error(transparent)]
+    EventsRefused(#[from] crate::events::EventsRefused),
+    /// A rule book was refused; the one in force is unchanged.
+    #[error(transparent)]
+    RulesRefused(#[from] crate::rules::RulesRefused),
+    /// The request conflicts with the current state (a task someone else holds, or done).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// What the request names does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
     #[error("a background task failed")]
     Join(#[from] tokio::task::JoinError),
 }

@@ -1,15 +1,18 @@
 //! Use cases: what a person or a schedule asks weiwan to do, wired across the storage,
-//! analytics and simulation crates. Owns the application error, the order of side effects
+//! analytics, decision and simulation crates. Owns the application error, the order of side effects
 //! (validate everything, then write the store in one transaction, then publish the lake) and
 //! the move of CPU-heavy work off the async runtime.
 
 pub mod batch;
 pub mod churn;
 pub mod error;
+pub mod events;
 pub mod generate;
 pub mod import;
+pub mod rules;
 pub mod segments;
 pub mod tags;
+pub mod tasks;
 
 pub use batch::{BatchOutcome, run_daily_batch};
 pub use churn::{ChurnScores, TrainedChurnModel, train_churn_model};
@@ -28,4 +31,4 @@ pub use weiwan_analytics::{
     SegmentQuery, TagLibrary,
 };
 pub use weiwan_sim::Config as SimConfig;
-pub use weiwan_storage::{CohortRecord, Store, Summary, connect};
+pub use weiwan_storage::{CohortRecord, CredentialRecord, Store, Summary, connect};

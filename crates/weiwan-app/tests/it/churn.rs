@@ -34,7 +34,7 @@ async fn a_model_trained_on_the_lake_scores_the_daily_batch() {
 
     // Before any model: the batch runs and the churn columns are empty.
     let as_of = date("2026-11-01");
-    let before = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of).await.expect("batch");
+    let before = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of, now()).await.expect("batch");
     assert!(before.churn.is_none());
 
     let trained = weiwan_app::train_churn_model(&lake, as_of).await.expect("train");
@@ -50,7 +50,7 @@ async fn a_model_trained_on_the_lake_scores_the_daily_batch() {
     assert!(model.features.iter().all(|f| f.name != "status" && f.name != "subscription_id"));
     assert_eq!(model.info.window.as_ref().expect("window")["horizon_months"], 3);
 
-    let after = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of).await.expect("batch");
+    let after = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of, now()).await.expect("batch");
     let churn = after.churn.expect("scored");
     assert_eq!(churn.rows as u64, after.customer_360.rows);
     assert!(churn.mean_probability > 0.005 && churn.mean_probability < 0.3, "{churn:?}");

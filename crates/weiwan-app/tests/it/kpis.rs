@@ -117,7 +117,7 @@ async fn operator(store: &dyn Store, work: &Path) -> Lake {
     let lake = Lake::new(work.join("lake"));
     write_extract(&work.join("extract"));
     import_extract(store, &lake, &work.join("extract"), now()).await.expect("import");
-    weiwan_app::run_daily_batch(store, &lake, date("2026-04-01")).await.expect("batch");
+    weiwan_app::run_daily_batch(store, &lake, date("2026-04-01"), now()).await.expect("batch");
     let vip = weiwan_app::parse_conditions(&["arpu_3m=120..".to_owned()]).expect("conditions");
     let cohort = weiwan_app::snapshot_cohort(store, &lake, "vip-2026q2", date("2026-04-01"), &vip, now())
         .await
@@ -311,7 +311,7 @@ async fn target_groups_preview_export_and_refuse(store: Arc<dyn Store>) {
     };
     weiwan_app::save_segment(store.as_ref(), &lake, &segment, false, now()).await.expect("save");
     assert_eq!(weiwan_app::find_segment(store.as_ref(), "b02-high").await.expect("found").query, sql);
-    let batch = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of).await.expect("batch");
+    let batch = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of, now()).await.expect("batch");
     let run = batch.segments.iter().find(|r| r.name == "b02-high").expect("scheduled daily");
     assert_eq!(run.outcome.as_ref().map(|(rows, _)| *rows), Ok(3));
 

@@ -167,11 +167,13 @@ async fn the_batch_refuses_a_lake_that_lags_the_store(store: Arc<dyn Store>) {
     let lake = Lake::new(work.path().join("lake"));
     let outcome = import_extract(store.as_ref(), &lake, &extract, now()).await.expect("import");
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
-    let batch = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of).await.expect("batch");
+    let batch = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of, now()).await.expect("batch");
     assert!(batch.customer_360.rows > 0 && batch.customer_360.rows <= 100);
 
     let other_lake = Lake::new(work.path().join("elsewhere"));
-    let err = weiwan_app::run_daily_batch(store.as_ref(), &other_lake, as_of).await.expect_err("must refuse");
+    let err = weiwan_app::run_daily_batch(store.as_ref(), &other_lake, as_of, now())
+        .await
+        .expect_err("must refuse");
     let message = err.to_string();
     assert!(message.contains(&format!("extract {}", outcome.extract_id)), "{message}");
     assert!(message.contains("not published in the data directory"), "{message}");
@@ -218,6 +220,7 @@ macro_rules! on_both_stores {
     };
 }
 
+mod alerts;
 mod churn;
 mod kpis;
 

@@ -1,0 +1,352 @@
+//! Work on tasks (claim, record an outcome), the 不轻易停机 question billing asks before it
+//! suspends a line, and the customer card people open from a task.
+//!
+//! Who may do what is the server's business (roles and branch scope); these use cases check
+//! what holds whoever asks: a task is worked by the one who holds it, an outcome is a known
+//! code, and a suspension is confirmed only after the customer was reminded.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use weiwan_decision::{ArrearsCase, RuleBook, SuspendDecision};
+use weiwan_domain::codes::{TaskOutcome, TaskStatus, VipTier};
+use weiwan_domain::{Msisdn, TableId, Value};
+use weiwan_storage::{AuditEntry, Claim, OutcomeRecord, Store, TaskFilter, TaskRecord};
+
+use crate::error::{Error, Result};
+
+pub use weiwan_decision::rules::VIP_ARREARS_RULE;
+
+/// Who is acting, for checks and the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: String,
+    pub role: String,
+}
+
+impl Actor {
+    fn audit(
+        &self,
+        at: &str,
+        action: &str,
+        object_type: &str,
+        object_id: &str,
+        detail: serde_json::Value,
+    ) -> AuditEntry {
+        AuditEntry {
+            id: 0,
+            at: at.to_owned(),
+            actor: self.user_id.clone(),
+            role: self.role.clone(),
+            action: action.to_owned(),
+            object_type: object_type.to_owned(),
+            object_id: object_id.to_owned(),
+            detail: detail.to_string(),
+        }
+    }
+}
+
+/// Claims a task; refused when someone else holds it or it is done.
+pub async fn claim_task(
+    store: &dyn Store,
+    actor: &Actor,
+    task_id: i64,
+    now: DateTime<Utc>,
+) -> Result<TaskRecord> {
+    let at = now.to_rfc3339();
+    match store.claim_task(task_id, &actor.user_id, &at).await? {
+        Claim::Claimed(task) => {
+            store
+                .append_audit(&actor.audit(
+                    &at,
+                    "claim_task",
+                    "task",
+                    &task_id.to_string(),
+                    serde_json::json!({}),
+                ))
+                .await?;
+            Ok(task)
+        }
+        Claim::Taken { by } => Err(Error::Conflict(format!("task {task_id} is held by {by}"))),
+        Claim::Closed => Err(Error::Conflict(format!("task {task_id} is done"))),
+        Claim::NotFound => Err(Error::NotFound(format!("task {task_id}"))),
+    }
+}
+
+/// An outcome as a person records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomeRequest {
+    pub outcome: String,
+    pub note: String,
+    pub confirm_suspension: bool,
+}
+
+/// Records what came of a task. An open task is claimed for the actor first; a task held by
+/// someone else, or done, is refused.
+pub async fn record_outcome(
+    store: &dyn Store,
+    actor: &Actor,
+    task_id: i64,
+    request: &OutcomeRequest,
+    now: DateTime<Utc>,
+) -> Result<TaskRecord> {
+    let outcome: TaskOutcome =
+        request.outcome.parse().map_err(|err| Error::Invalid(format!("outcome: {err}")))?;
+    if request.note.chars().count() > 500 {
+        return Err(Error::Invalid("note: at most 500 characters".into()));
+    }
+    let task = store.task(task_id).await?.ok_or_else(|| Error::NotFound(format!("task {task_id}")))?;
+    if request.confirm_suspension {
+        if task.task.rule_id != VIP_ARREARS_RULE {
+            return Err(Error::Invalid(format!(
+                "confirm_suspension: only a {VIP_ARREARS_RULE} task confirms a suspension"
+            )));
+        }
+        let reminded_before =
+            store.outcomes(task_id).await?.iter().any(|o| o.outcome == TaskOutcome::Reminded.code());
+        if !reminded_before && outcome != TaskOutcome::Reminded {
+            return Err(Error::Invalid(
+                "confirm_suspension: the customer must be reminded first (outcome reminded)".into(),
+            ));
+        }
+    }
+    let status: TaskStatus =
+        task.status.parse().map_err(|e| Error::Invalid(format!("stored task status: {e}")))?;
+    match status {
+        TaskStatus::Done => return Err(Error::Conflict(format!("task {task_id} is done"))),
+        TaskStatus::Claimed if task.claimed_by.as_deref() != Some(actor.user_id.as_str()) => {
+            let by = task.claimed_by.unwrap_or_default();
+            return Err(Error::Conflict(format!("task {task_id} is held by {by}")));
+        }
+        TaskStatus::Open => {
+            claim_task(store, actor, task_id, now).await?;
+        }
+        TaskStatus::Claimed => {}
+    }
+    let at = now.to_rfc3339();
+    let record = OutcomeRecord {
+        task_id,
+        at: at.clone(),
+        user_id: actor.user_id.clone(),
+        outcome: outcome.code().to_owned(),
+        note: request.note.clone(),
+        confirm_suspension: request.confirm_suspension,
+    };
+    let updated = store
+        .record_outcome(&record, outcome.closes_task() || request.confirm_suspension)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("task {task_id}")))?;
+    let detail =
+        serde_json::json!({ "outcome": outcome.code(), "confirm_suspension": request.confirm_suspension });
+    store.append_audit(&actor.audit(&at, "record_outcome", "task", &task_id.to_string(), detail)).await?;
+    Ok(updated)
+}
+
+/// 不轻易停机: may billing suspend this line now? For a protected (VIP) tier, only once the
+/// customer was reminded of the arrears and the manager confirmed, on the line's latest
+/// arrears task.
+pub async fn may_suspend(
+    store: &dyn Store,
+    rules: &RuleBook,
+    subscription_id: &str,
+) -> Result<SuspendDecision> {
+    let subject = store
+        .line_subjects(&[subscription_id.to_owned()])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::NotFound(format!("subscription {subscription_id}")))?;
+    let tier: VipTier = subject.vip_tier.parse().map_err(|e| Error::Invalid(format!("stored tier: {e}")))?;
+    let filter = TaskFilter {
+        rule_id: Some(VIP_ARREARS_RULE.into()),
+        subscription_id: Some(subscription_id.into()),
+        limit: 1000,
+        ..TaskFilter::default()
+    };
+    // The latest arrears episode is the task raised last.
+    let latest = store.tasks(&filter).await?.into_iter().max_by_key(|t| t.task_id);
+    let case = match latest {
+        None => None,
+        Some(task) => {
+            let outcomes = store.outcomes(task.task_id).await?;
+            Some(ArrearsCase {
+                task_id: task.task_id,
+                reminded: outcomes.iter().any(|o| o.outcome == TaskOutcome::Reminded.code()),
+                confirmed: outcomes.iter().any(|o| o.confirm_suspension),
+            })
+        }
+    };
+    Ok(weiwan_decision::may_suspend(tier, &rules.suspension_protected_tiers(), case.as_ref()))
+}
+
+/// A customer as people see them from a task: the customer row, their lines and their open
+/// tasks. MSISDNs and ID numbers are masked unless `reveal`.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CustomerCard {
+    pub customer_id: String,
+    pub name: String,
+    pub kind: String,
+    pub id_number: Option<String>,
+    pub birthday: Option<String>,
+    pub branch_id: String,
+    pub manager_id: Option<String>,
+    pub vip_tier: String,
+    pub vip_tier_zh: String,
+    pub joined_on: String,
+    pub masked: bool,
+    pub lines: Vec<LineCard>,
+    pub open_tasks: Vec<TaskRecordView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct LineCard {
+    pub subscription_id: String,
+    pub msisdn: String,
+    pub plan_id: String,
+    pub status: String,
+    pub activated_on: String,
+    pub contract_end: Option<String>,
+}
+
+/// A task as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct TaskRecordView {
+    pub task_id: i64,
+    pub rule_id: String,
+    pub category: String,
+    pub action: String,
+    pub customer_id: String,
+    pub subscription_id: Option<String>,
+    pub branch_id: String,
+    pub manager_id: Option<String>,
+    pub queue: Option<String>,
+    pub priority: String,
+    pub status: String,
+    pub due_on: String,
+    pub reason_zh: String,
+    pub reason_en: String,
+    pub cause: String,
+    pub created_at: String,
+    pub claimed_by: Option<String>,
+    pub last_outcome: Option<String>,
+}
+
+impl From<TaskRecord> for TaskRecordView {
+    fn from(record: TaskRecord) -> TaskRecordView {
+        let task = record.task;
+        TaskRecordView {
+            task_id: record.task_id,
+            rule_id: task.rule_id,
+            category: task.category,
+            action: task.action,
+            customer_id: task.customer_id,
+            subscription_id: task.subscription_id,
+            branch_id: task.branch_id,
+            manager_id: task.manager_id,
+            queue: task.queue,
+            priority: task.priority,
+            status: record.status,
+            due_on: task.due_on,
+            reason_zh: task.reason_zh,
+            reason_en: task.reason_en,
+            cause: task.cause,
+            created_at: task.created_at,
+            claimed_by: record.claimed_by,
+            last_outcome: record.last_outcome,
+        }
+    }
+}
+
+/// Reads a customer's card; `None` when there is no such customer.
+pub async fn customer_card(
+    store: &dyn Store,
+    customer_id: &str,
+    reveal: bool,
+) -> Result<Option<CustomerCard>> {
+    let Some(row) = store.find_row(TableId::Customers, customer_id).await? else {
+        return Ok(None);
+    };
+    let table = TableId::Customers.table();
+    let text = |name: &str| display(&row[table.index(name)]);
+    let opt = |name: &str| Some(text(name)).filter(|t| !t.is_empty());
+    let tier = text("vip_tier");
+    let id_number = opt("id_number").map(|id| if reveal { id } else { mask_id_number(&id) });
+    let lines_table = TableId::Subscriptions.table();
+    let lines = store
+        .rows_by(TableId::Subscriptions, "customer_id", customer_id)
+        .await?
+        .into_iter()
+        .map(|line| {
+            let get = |name: &str| display(&line[lines_table.index(name)]);
+            let msisdn = get("msisdn");
+            LineCard {
+                subscription_id: get("subscription_id"),
+                msisdn: if reveal {
+                    msisdn
+                } else {
+                    Msisdn::parse(&msisdn).map(|m| m.masked()).unwrap_or_default()
+                },
+                plan_id: get("plan_id"),
+                status: get("status"),
+                activated_on: get("activated_on"),
+                contract_end: Some(get("contract_end")).filter(|t| !t.is_empty()),
+            }
+        })
+        .collect();
+    let mut open_tasks = Vec::new();
+    for status in [TaskStatus::Open, TaskStatus::Claimed] {
+        let filter = TaskFilter {
+            customer_id: Some(customer_id.into()),
+            status: Some(status.code().into()),
+            ..TaskFilter::default()
+        };
+        open_tasks.extend(store.tasks(&filter).await?.into_iter().map(TaskRecordView::from));
+    }
+    Ok(Some(CustomerCard {
+        customer_id: text("customer_id"),
+        name: text("name"),
+        kind: text("kind"),
+        id_number,
+        birthday: opt("birthday"),
+        branch_id: text("branch_id"),
+        manager_id: opt("manager_id"),
+        vip_tier_zh: tier.parse::<VipTier>().map(|t| t.label_zh().to_owned()).unwrap_or_default(),
+        vip_tier: tier,
+        joined_on: text("joined_on"),
+        masked: !reveal,
+        lines,
+        open_tasks,
+    }))
+}
+
+fn display(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::Text(text) => text.clone(),
+        Value::Int(n) => n.to_string(),
+        Value::Money(m) => m.to_string(),
+        Value::Date(d) => d.to_string(),
+        Value::Timestamp(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        Value::Bool(b) => b.to_string(),
+    }
+}
+
+/// Keeps the first 6 and last 4 characters of an ID number: 110105********1234.
+pub fn mask_id_number(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= 10 {
+        return "*".repeat(chars.len());
+    }
+    let hidden = chars.len() - 10;
+    chars[..6].iter().chain(std::iter::repeat_n(&'*', hidden)).chain(&chars[chars.len() - 4..]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_numbers_keep_region_and_last_four() {
+        assert_eq!(mask_id_number("110105199001011234"), "110105********1234");
+        assert_eq!(mask_id_number("12345"), "*****");
+    }
+}
