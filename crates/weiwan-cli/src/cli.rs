@@ -40,6 +40,15 @@ pub enum Command {
     Clv(ClvArgs),
     /// Print counts of the imported base by tier, status and branch.
     Summary(StoreArgs),
+    /// Serve the HTTP API (docs/service.md) until Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
+    /// Users of the service: add one, list them, issue an API token for a system.
+    User(UserArgs),
+    /// Apply an event file (CSV or Parquet with the columns of the events table) as one batch:
+    /// events are stored once each and raise their tasks at once.
+    Events(EventsArgs),
+    /// The warning and care rule book: list the rules in force, check a file, or put one in force.
+    Rules(RulesArgs),
     /// Generate a small operator, import it into the embedded store and print a summary.
     Demo(DemoArgs),
 }
@@ -387,4 +396,82 @@ pub enum ClvAction {
         #[arg(long, value_enum, default_value_t = Output::Text)]
         format: Output,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    pub action: UserAction,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Add a user; the password is read from the WEIWAN_PASSWORD variable or the first line of
+    /// standard input (never from the command line, where other users could see it).
+    Add {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
+        /// admin, planner, approver, manager, clerk, agent, analyst or api_client.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        branch: Option<String>,
+        /// For role manager: the manager id (from the managers extract) the user is.
+        #[arg(long)]
+        manager: Option<String>,
+    },
+    /// List users.
+    List,
+    /// Issue an API token for an api_client user; printed once.
+    Token {
+        #[arg(long)]
+        login: String,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    #[command(subcommand)]
+    pub action: EventsAction,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsAction {
+    /// Apply an event file whole; a bad line refuses the file and nothing is applied.
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub action: Option<RulesAction>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// List the rules in force.
+    List,
+    /// Check a rule book (TOML) without putting it in force.
+    Check { file: PathBuf },
+    /// Check a rule book and put it in force; a refused book changes nothing.
+    Load { file: PathBuf },
 }

@@ -15,6 +15,10 @@ pub mod env {
     pub const DB: &str = "WEIWAN_DB";
     pub const DATA_DIR: &str = "WEIWAN_DATA_DIR";
     pub const LOG: &str = "WEIWAN_LOG";
+    /// `json` for one JSON object per log line.
+    pub const LOG_FORMAT: &str = "WEIWAN_LOG_FORMAT";
+    /// The password for `weiwan user add`, instead of standard input.
+    pub const PASSWORD: &str = "WEIWAN_PASSWORD";
 }
 
 const DEFAULT_CONFIG_FILE: &str = "weiwan.toml";

@@ -34,15 +34,19 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to stderr so that stdout carries only results. `WEIWAN_LOG` (or `RUST_LOG`) sets
-/// the filter; the default shows progress at info level.
+/// the filter; the default shows progress at info level. `WEIWAN_LOG_FORMAT=json` writes one
+/// JSON object a line, for a log collector (what `weiwan serve` should use in production).
 fn init_tracing() {
     let filter = std::env::var(config::env::LOG)
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info,sqlx=warn".to_owned());
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .init();
+        .with_target(false);
+    if std::env::var(config::env::LOG_FORMAT).is_ok_and(|format| format == "json") {
+        builder.json().init();
+    } else {
+        builder.with_ansi(std::io::stderr().is_terminal()).init();
+    }
 }

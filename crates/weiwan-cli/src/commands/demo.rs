@@ -52,7 +52,9 @@ pub async fn run(args: &DemoArgs, config: &StoreConfig) -> anyhow::Result<()> {
         .checked_sub_months(chrono::Months::new((args.months / 2).clamp(1, 6)))
         .ok_or_else(|| anyhow::anyhow!("invalid snapshot date"))?;
     println!();
-    super::run::print(&weiwan_app::run_daily_batch(store.as_ref(), &lake, taken_on).await?);
+    super::run::print(
+        &weiwan_app::run_daily_batch(store.as_ref(), &lake, taken_on, crate::clock::now()).await?,
+    );
     // The churn model: two labelled windows (6 and 3 months back) need 9 months of history.
     println!();
     if args.months >= 9 {
@@ -61,7 +63,7 @@ pub async fn run(args: &DemoArgs, config: &StoreConfig) -> anyhow::Result<()> {
         println!("churn model 流失预测模型: not trained; it needs 9 months of history (--months 9 or more)");
     }
     println!();
-    super::run::print(&weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of).await?);
+    super::run::print(&weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of, crate::clock::now()).await?);
     let cohort = format!("demo-vip-{taken_on}");
     if !store.cohorts().await?.iter().any(|c| c.name == cohort) {
         let query = weiwan_app::parse_conditions(&["arpu_3m=120..".to_owned()])?;

@@ -5,12 +5,16 @@ mod churn;
 mod clv;
 mod cohort;
 mod demo;
+mod events;
 mod generate;
 mod import;
+mod rules;
 mod run;
 mod segment;
+mod serve;
 mod summary;
 mod tags;
+mod user;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -43,6 +47,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         },
         Command::Clv(args) => tokio::task::spawn_blocking(move || clv::run(args.action)).await?,
         Command::Summary(args) => summary::run(&config::resolve(&args, &file)?).await,
+        Command::Serve(args) => serve::run(args.bind, &config::resolve(&args.store, &file)?).await,
+        Command::User(args) => user::run(args.action, &config::resolve(&args.store, &file)?).await,
+        Command::Events(args) => events::run(args.action, &config::resolve(&args.store, &file)?).await,
+        Command::Rules(args) => rules::run(args.action, &config::resolve(&args.store, &file)?).await,
         Command::Demo(args) => {
             let store = config::resolve(&args.store, &file)?;
             demo::run(&args, &store).await

@@ -9,7 +9,7 @@ use crate::config::StoreConfig;
 pub async fn run(as_of: &str, config: &StoreConfig) -> anyhow::Result<()> {
     let as_of = parse_date(as_of)?;
     let (store, lake) = super::open(config).await?;
-    let outcome = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of).await?;
+    let outcome = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of, crate::clock::now()).await?;
     print(&outcome);
     Ok(())
 }
@@ -53,5 +53,14 @@ pub fn print(outcome: &BatchOutcome) {
             }
             Err(why) => println!("target group 客户群 {}: not evaluated: {why}", run.name),
         }
+    }
+    let found: u64 = outcome.alerts.by_rule.values().map(|(found, _)| found).sum();
+    println!(
+        "alerts 预警与关怀: {} rules ran, {found} rows, {} new tasks",
+        outcome.alerts.by_rule.len(),
+        outcome.alerts.tasks()
+    );
+    for (rule, (found, created)) in &outcome.alerts.by_rule {
+        println!("  {rule:<24} {found:>8} found {created:>8} new tasks");
     }
 }

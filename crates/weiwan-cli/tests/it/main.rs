@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn weiwan(args: &[&str], cwd: &Path) -> Output {
+pub(crate) fn weiwan(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_weiwan"))
         .args(args)
         .current_dir(cwd)
@@ -15,7 +15,7 @@ fn weiwan(args: &[&str], cwd: &Path) -> Output {
         .expect("the weiwan binary runs")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
@@ -503,3 +503,5 @@ fn a_demo_with_enough_history_trains_a_churn_model_and_lists_the_riskiest() {
         std::fs::read_to_string(work.path().join("weiwan-data/models/churn/CURRENT")).expect("pointer");
     assert_eq!(current.trim(), "churn-2026-10-15.json");
 }
+
+mod service;

@@ -1,0 +1,661 @@
+//! The API in-process (the router called directly, no socket): authorization of every role
+//! against every endpoint, branch scoping and masking, events and their tasks, the 不轻易停机
+//! flow, the audit log, sessions, metrics and the OpenAPI description.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{Value as Json, json};
+use tower::ServiceExt;
+use weiwan_app::{Lake, Store};
+use weiwan_domain::{TableId, Value};
+use weiwan_server::AppState;
+use weiwan_storage::{CredentialRecord, UserRecord};
+
+/// Parses a row written as extract fields.
+fn row(table: TableId, fields: &[&str]) -> Vec<Value> {
+    let columns = table.table().columns;
+    assert_eq!(columns.len(), fields.len(), "{table} has {} columns", columns.len());
+    columns
+        .iter()
+        .zip(fields)
+        .map(|(c, f)| c.parse(f).unwrap_or_else(|e| panic!("{}: {e}", c.name)))
+        .collect()
+}
+
+/// Two branches, a manager in each, four customers:
+/// - C1 gold, branch B1, manager M1, line S1
+/// - C2 mass, branch B2, manager M2, line S2
+/// - C3 silver, branch B1, no manager, line S3
+/// - C4 mass, branch B1, no manager, line S4
+pub async fn seed_entities(store: &dyn Store) {
+    let branches = vec![
+        row(TableId::Branches, &["B1", "城东分公司", "杭州"]),
+        row(TableId::Branches, &["B2", "城西分公司", "杭州"]),
+    ];
+    let managers = vec![
+        row(TableId::Managers, &["M1", "王芳", "B1", "account", "13900000001"]),
+        row(TableId::Managers, &["M2", "赵强", "B2", "account", "13900000002"]),
+    ];
+    let plans =
+        vec![row(TableId::Plans, &["P96", "5G畅享96元套餐", "96.00", "postpaid", "5g", "30720", "500"])];
+    let customer = |id: &str, branch: &str, manager: &str, tier: &str| {
+        row(
+            TableId::Customers,
+            &[
+                id,
+                "individual",
+                "客户",
+                "330102199001011234",
+                "1990-05-01",
+                branch,
+                manager,
+                tier,
+                "",
+                "false",
+                "2015-03-01",
+            ],
+        )
+    };
+    let customers = vec![
+        customer("C1", "B1", "M1", "gold"),
+        customer("C2", "B2", "M2", "mass"),
+        customer("C3", "B1", "", "silver"),
+        customer("C4", "B1", "", "mass"),
+    ];
+    let line = |id: &str, customer: &str, msisdn: &str| {
+        row(
+            TableId::Subscriptions,
+            &[id, customer, msisdn, "P96", "active", "2015-03-01", "", "", "", "", ""],
+        )
+    };
+    let lines = vec![
+        line("S1", "C1", "13800001111"),
+        line("S2", "C2", "13800002222"),
+        line("S3", "C3", "13800003333"),
+        line("S4", "C4", "13800004444"),
+    ];
+    let mut tx = store.begin_import().await.expect("begin");
+    for (table, rows) in [
+        (TableId::Branches, branches),
+        (TableId::Managers, managers),
+        (TableId::Plans, plans),
+        (TableId::Customers, customers),
+        (TableId::Subscriptions, lines),
+    ] {
+        tx.upsert(table, &rows).await.expect("upsert");
+    }
+    tx.commit().await.expect("commit");
+}
+
+/// The roles in the order the matrix lists them.
+const ROLES: [&str; 8] =
+    ["admin", "planner", "approver", "manager", "clerk", "agent", "analyst", "api_client"];
+const PASSWORD: &str = "correct-horse-9";
+
+/// A test server: a store with the fixture, one user per role, and a clock tests can move.
+#[allow(missing_debug_implementations)]
+pub struct Harness {
+    pub router: Router,
+    pub store: Arc<dyn Store>,
+    pub now: Arc<Mutex<DateTime<Utc>>>,
+    /// Per role (and `manager2`), the Cookie or Authorization header to send.
+    credentials: Vec<(String, (&'static str, String))>,
+    _lake: tempfile::TempDir,
+}
+
+impl Harness {
+    pub async fn new() -> Harness {
+        let store = weiwan_storage::testing::sqlite().await;
+        seed_entities(store.as_ref()).await;
+        let lake = tempfile::tempdir().expect("tempdir");
+        let now = Arc::new(Mutex::new(Utc.with_ymd_and_hms(2026, 11, 20, 2, 0, 0).single().expect("time")));
+        let clock_now = now.clone();
+        let state = AppState {
+            store: store.clone(),
+            rules: Arc::new(weiwan_decision::builtin()),
+            lake: Lake::new(lake.path()),
+            clock: Arc::new(move || *clock_now.lock().expect("clock")),
+        };
+        let mut harness = Harness {
+            router: weiwan_server::router(state),
+            store,
+            now,
+            credentials: Vec::new(),
+            _lake: lake,
+        };
+        let users: [(&str, &str, Option<&str>, Option<&str>); 9] = [
+            ("admin", "admin", None, None),
+            ("planner", "planner", None, None),
+            ("approver", "approver", None, None),
+            ("manager", "manager", Some("B1"), Some("M1")),
+            ("manager2", "manager", Some("B2"), Some("M2")),
+            ("clerk", "clerk", Some("B1"), None),
+            ("agent", "agent", None, None),
+            ("analyst", "analyst", None, None),
+            ("api_client", "api_client", None, None),
+        ];
+        for (login, role, branch, manager) in users {
+            let hash = if role == "api_client" {
+                String::new()
+            } else {
+                weiwan_server::hash_password(PASSWORD).expect("hash")
+            };
+            let user = UserRecord {
+                user_id: format!("u-{login}"),
+                login: login.into(),
+                display_name: login.into(),
+                role: role.into(),
+                branch_id: branch.map(Into::into),
+                manager_id: manager.map(Into::into),
+                password_hash: hash,
+                active: true,
+                created_at: "2026-11-01T00:00:00+00:00".into(),
+            };
+            assert!(harness.store.create_user(&user).await.expect("create user"));
+            let header = if role == "api_client" {
+                let secret = "a".repeat(64);
+                harness
+                    .store
+                    .create_credential(&CredentialRecord {
+                        token_hash: weiwan_server::auth::digest(&secret),
+                        user_id: user.user_id.clone(),
+                        kind: "api".into(),
+                        label: "billing".into(),
+                        created_at: user.created_at.clone(),
+                        expires_at: None,
+                    })
+                    .await
+                    .expect("token");
+                ("authorization", format!("Bearer {secret}"))
+            } else {
+                ("cookie", harness.login(login, PASSWORD).await)
+            };
+            harness.credentials.push((login.to_owned(), header));
+        }
+        harness
+    }
+
+    /// Signs in through the API; returns the Cookie header value.
+    pub async fn login(&self, login: &str, password: &str) -> String {
+        let response = self
+            .call_raw(
+                Method::POST,
+                "/api/v1/login",
+                None,
+                Some(json!({"login": login, "password": password})),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "login {login}");
+        let cookie = response.headers()["set-cookie"].to_str().expect("cookie").to_owned();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+        cookie.split(';').next().expect("pair").to_owned()
+    }
+
+    fn header(&self, who: &str) -> (&'static str, String) {
+        self.credentials
+            .iter()
+            .find(|(login, _)| login == who)
+            .unwrap_or_else(|| panic!("no user {who}"))
+            .1
+            .clone()
+    }
+
+    async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        header: Option<(&'static str, String)>,
+        body: Option<Json>,
+    ) -> axum::response::Response {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some((name, value)) = header {
+            request = request.header(name, value);
+        }
+        let request = match body {
+            Some(body) => {
+                request.header("content-type", "application/json").body(Body::from(body.to_string()))
+            }
+            None => request.body(Body::empty()),
+        }
+        .expect("request");
+        self.router.clone().oneshot(request).await.expect("infallible")
+    }
+
+    /// Calls as a user (`None`: anonymous); returns the status and the JSON body (Null if none).
+    pub async fn call(
+        &self,
+        who: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Json>,
+    ) -> (StatusCode, Json) {
+        let response = self.call_raw(method, path, who.map(|w| self.header(w)), body).await;
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 64 << 20).await.expect("body");
+        let json = serde_json::from_slice(&bytes).unwrap_or(Json::Null);
+        (status, json)
+    }
+
+    pub async fn events(&self, events: Json) -> Json {
+        let (status, body) =
+            self.call(Some("api_client"), Method::POST, "/api/v1/events", Some(events)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+}
+
+fn event(id: &str, line: &str, kind: &str, detail: &str) -> Json {
+    json!({"event_id": id, "subscription_id": line, "occurred_at": "2026-11-20 09:30:00", "event_type": kind, "detail": detail})
+}
+
+fn task_ids(body: &Json) -> Vec<i64> {
+    body["tasks"].as_array().expect("tasks").iter().map(|t| t["task_id"].as_i64().expect("id")).collect()
+}
+
+/// Tasks of each kind the matrix needs: C1's (manager M1), C2's (manager M2), and C4's
+/// arrears reminder (outbound queue, branch B1).
+async fn seed_tasks(h: &Harness) -> (i64, i64, i64) {
+    let body = h
+        .events(json!({"events": [
+            event("E1", "S1", "competitor_service_call", "10086"),
+            event("E2", "S2", "competitor_service_call", "10086"),
+            event("E3", "S4", "arrears", "月结欠费"),
+        ]}))
+        .await;
+    let tasks = body["tasks"].as_array().expect("tasks");
+    let find = |line: &str| {
+        tasks
+            .iter()
+            .find(|t| t["subscription_id"] == line)
+            .unwrap_or_else(|| panic!("no task for {line}: {body}"))["task_id"]
+            .as_i64()
+            .expect("id")
+    };
+    (find("S1"), find("S2"), find("S4"))
+}
+
+#[tokio::test]
+async fn every_role_against_every_endpoint() {
+    let h = Harness::new().await;
+    let (m1_task, _m2_task, outbound_task) = seed_tasks(&h).await;
+    use StatusCode as S;
+    const OK: S = S::OK;
+    const NO: S = S::FORBIDDEN;
+    const GONE: S = S::NOT_FOUND;
+    // Each row: method, path, body, the status per role in ROLES order.
+    let new_user =
+        json!({"login": "newbie", "display_name": "N", "role": "analyst", "password": "long-enough-1"});
+    let token = json!({"user_id": "u-api_client", "label": "crm"});
+    let single = event("E9", "S3", "porting_inquiry", "");
+    let outcome = json!({"outcome": "not_reached"});
+    let matrix: Vec<(Method, String, Option<Json>, [S; 8])> = vec![
+        (Method::GET, "/api/v1/me".into(), None, [OK, OK, OK, OK, OK, OK, OK, OK]),
+        (Method::GET, "/api/v1/users".into(), None, [OK, NO, NO, NO, NO, NO, NO, NO]),
+        (Method::POST, "/api/v1/users".into(), Some(new_user), [S::CREATED, NO, NO, NO, NO, NO, NO, NO]),
+        (Method::POST, "/api/v1/tokens".into(), Some(token), [S::CREATED, NO, NO, NO, NO, NO, NO, NO]),
+        (Method::GET, "/api/v1/audit".into(), None, [OK, NO, NO, NO, NO, NO, NO, NO]),
+        (Method::GET, "/api/v1/rules".into(), None, [OK, OK, NO, NO, NO, NO, OK, NO]),
+        (Method::POST, "/api/v1/events".into(), Some(single), [OK, NO, NO, NO, NO, NO, NO, OK]),
+        (Method::GET, "/api/v1/subscriptions/S1/may-suspend".into(), None, [OK, NO, NO, NO, NO, NO, NO, OK]),
+        // C1 is M1's customer in branch B1: the agent and analyst are province-wide.
+        (Method::GET, "/api/v1/customers/C1".into(), None, [NO, NO, NO, OK, OK, OK, OK, NO]),
+        // C2 is in branch B2 with manager M2: outside the manager's and the clerk's scope.
+        (Method::GET, "/api/v1/customers/C2".into(), None, [NO, NO, NO, GONE, GONE, OK, OK, NO]),
+        (Method::GET, "/api/v1/tasks".into(), None, [NO, OK, NO, OK, OK, OK, OK, NO]),
+        // M1's task: only M1 works it; the analyst sees it but may not work it.
+        (
+            Method::POST,
+            format!("/api/v1/tasks/{m1_task}/outcome"),
+            Some(outcome.clone()),
+            [NO, NO, NO, OK, GONE, GONE, NO, NO],
+        ),
+        (Method::POST, format!("/api/v1/tasks/{m1_task}/claim"), None, [NO, NO, NO, OK, GONE, GONE, NO, NO]),
+        // An outbound-queue task of branch B1: managers of B1 work it.
+        (
+            Method::POST,
+            format!("/api/v1/tasks/{outbound_task}/claim"),
+            None,
+            [NO, NO, NO, OK, GONE, GONE, NO, NO],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (method, path, body, expected) in &matrix {
+        for (role, want) in ROLES.iter().zip(expected) {
+            let (got, answer) = h.call(Some(role), method.clone(), path, body.clone()).await;
+            if got != *want {
+                failures.push(format!("{role:<10} {method} {path}: expected {want}, got {got} {answer}"));
+            }
+        }
+        // Nobody signed in: every endpoint answers 401.
+        let (got, _) = h.call(None, method.clone(), path, body.clone()).await;
+        if got != StatusCode::UNAUTHORIZED {
+            failures.push(format!("anonymous  {method} {path}: expected 401, got {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "authorization matrix:\n{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn scope_narrows_lists_and_masking_depends_on_the_role() {
+    let h = Harness::new().await;
+    let (m1_task, m2_task, outbound_task) = seed_tasks(&h).await;
+    // A manager's own list holds their customers' tasks only; the queue list is their branch's.
+    let (_, mine) = h.call(Some("manager"), Method::GET, "/api/v1/tasks", None).await;
+    assert_eq!(task_ids(&mine), vec![m1_task]);
+    let (_, queue) = h.call(Some("manager"), Method::GET, "/api/v1/tasks?queue=outbound", None).await;
+    assert_eq!(task_ids(&queue), vec![outbound_task]);
+    let (_, other) = h.call(Some("manager2"), Method::GET, "/api/v1/tasks", None).await;
+    assert_eq!(task_ids(&other), vec![m2_task]);
+    let (_, none) = h.call(Some("manager2"), Method::GET, "/api/v1/tasks?queue=outbound", None).await;
+    assert_eq!(task_ids(&none), Vec::<i64>::new(), "B1's outbound task is not B2's");
+    // Asking outside one's scope is refused, not silently narrowed.
+    let (status, _) = h.call(Some("manager"), Method::GET, "/api/v1/tasks?manager_id=M2", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = h.call(Some("clerk"), Method::GET, "/api/v1/tasks?branch_id=B2", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = h.call(Some("clerk"), Method::GET, "/api/v1/tasks?queue=outbound", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = h.call(Some("planner"), Method::GET, "/api/v1/tasks?priority=soon", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["problems"][0].as_str().expect("problem").starts_with("priority:"), "{body}");
+    // Planners read every task.
+    let (_, all) = h.call(Some("planner"), Method::GET, "/api/v1/tasks", None).await;
+    assert_eq!(all["total"], 3);
+
+    // The manager sees their customer's numbers in full; the clerk sees them masked.
+    let (_, card) = h.call(Some("manager"), Method::GET, "/api/v1/customers/C1", None).await;
+    assert_eq!(card["lines"][0]["msisdn"], "13800001111");
+    assert_eq!(card["id_number"], "330102199001011234");
+    assert_eq!(card["masked"], false);
+    assert_eq!(card["open_tasks"].as_array().expect("tasks").len(), 1);
+    let (_, card) = h.call(Some("clerk"), Method::GET, "/api/v1/customers/C1", None).await;
+    assert_eq!(card["lines"][0]["msisdn"], "138****1111");
+    assert_eq!(card["id_number"], "330102********1234");
+    assert_eq!(card["masked"], true);
+    let (status, _) = h.call(Some("clerk"), Method::GET, "/api/v1/customers/NOPE", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_bad_event_batch_is_refused_whole() {
+    let h = Harness::new().await;
+    let batch = json!({"events": [
+        event("E1", "S1", "competitor_service_call", ""),
+        event("E2", "S1", "teleportation", ""),
+        event("E3", "S999", "arrears", ""),
+        {"event_id": "E4", "subscription_id": "S1", "occurred_at": "yesterday", "event_type": "arrears"},
+        event("E1", "S2", "arrears", ""),
+    ]});
+    let (status, body) = h.call(Some("api_client"), Method::POST, "/api/v1/events", Some(batch)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let problems: Vec<&str> = body["error"]["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| p.as_str().expect("text"))
+        .collect();
+    let joined = problems.join("\n");
+    for expected in [
+        "event 2: event_type \"teleportation\"",
+        "event 3: subscription_id \"S999\" is not a known line",
+        "event 4: occurred_at \"yesterday\"",
+        "event 5: event_id \"E1\" appears twice",
+    ] {
+        assert!(joined.contains(expected), "missing {expected:?} in:\n{joined}");
+    }
+    // Nothing of the batch was applied, not even its good first event.
+    assert_eq!(h.store.find_event("E1").await.expect("find"), None);
+    assert_eq!(h.store.count_tasks(&Default::default()).await.expect("count"), 0);
+
+    // Malformed JSON and unknown fields are named too.
+    let (status, body) = h
+        .call(
+            Some("api_client"),
+            Method::POST,
+            "/api/v1/events",
+            Some(json!({"events": [{"event_id": "E1", "colour": "red"}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]["problems"][0].as_str().expect("problem").contains("unknown field `colour`"),
+        "{body}"
+    );
+    let (status, body) =
+        h.call(Some("api_client"), Method::POST, "/api/v1/events", Some(json!([1, 2]))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[tokio::test]
+async fn events_are_idempotent_and_alerts_are_raised_once() {
+    let h = Harness::new().await;
+    let batch = json!({"events": [event("E1", "S1", "competitor_service_call", "10010"), event("E2", "S1", "competitor_service_call", "10010")]});
+    let first = h.events(batch.clone()).await;
+    assert_eq!(first["new_events"], 2);
+    // Two calls the same day are one cause: one task.
+    assert_eq!(task_ids(&first).len(), 1, "{first}");
+    let again = h.events(batch).await;
+    assert_eq!((again["new_events"].clone(), again["replayed"].clone()), (json!(0), json!(2)));
+    assert_eq!(task_ids(&again), Vec::<i64>::new());
+    assert_eq!(h.store.count_tasks(&Default::default()).await.expect("count"), 1);
+}
+
+#[tokio::test]
+async fn a_vip_in_arrears_is_not_suspended_until_reminded_and_confirmed() {
+    let h = Harness::new().await;
+    let h = &h;
+    let ask = |line: &'static str| async move {
+        let (status, body) = h
+            .call(Some("api_client"), Method::GET, &format!("/api/v1/subscriptions/{line}/may-suspend"), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        (body["may_suspend"].as_bool().expect("bool"), body["code"].as_str().expect("code").to_owned())
+    };
+    // A mass-market line may be suspended; a gold one not without a reminder.
+    assert_eq!(ask("S4").await, (true, "not_protected".to_owned()));
+    assert_eq!(ask("S1").await, (false, "no_reminder".to_owned()));
+    let body = h.events(json!(event("A1", "S1", "arrears", "月结欠费"))).await;
+    let task = body["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .find(|t| t["rule_id"] == "vip_arrears")
+        .expect("vip_arrears task")
+        .clone();
+    assert_eq!(task["manager_id"], "M1");
+    assert_eq!(task["priority"], "urgent");
+    let id = task["task_id"].as_i64().expect("id");
+    assert_eq!(ask("S1").await, (false, "not_reminded".to_owned()));
+    let outcome = |body: Json| async move {
+        h.call(Some("manager"), Method::POST, &format!("/api/v1/tasks/{id}/outcome"), Some(body)).await
+    };
+    // Confirming before reminding is refused.
+    let (status, body) = outcome(json!({"outcome": "not_reached", "confirm_suspension": true})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = outcome(json!({"outcome": "reminded", "note": "客户承诺周五缴费"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "claimed", "a reminder leaves the task open");
+    assert_eq!(ask("S1").await, (false, "not_confirmed".to_owned()));
+    let (status, body) = outcome(json!({"outcome": "reminded", "confirm_suspension": true})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "done");
+    assert_eq!(ask("S1").await, (true, "confirmed".to_owned()));
+    // A done task takes no more outcomes.
+    let (status, _) = outcome(json!({"outcome": "resolved"})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn claims_are_exclusive_and_outcomes_are_checked() {
+    let h = Harness::new().await;
+    let (_, _, outbound_task) = seed_tasks(&h).await;
+    // Two managers of branch B1 would race for an outbound task; here one B1 manager claims it
+    // and a second B1 user (the same manager's second login is the same user) cannot steal it.
+    let second = UserRecord {
+        user_id: "u-manager1b".into(),
+        login: "manager1b".into(),
+        display_name: "m1b".into(),
+        role: "manager".into(),
+        branch_id: Some("B1".into()),
+        manager_id: Some("M1".into()),
+        password_hash: weiwan_server::hash_password(PASSWORD).expect("hash"),
+        active: true,
+        created_at: "2026-11-01T00:00:00+00:00".into(),
+    };
+    assert!(h.store.create_user(&second).await.expect("user"));
+    let cookie = h.login("manager1b", PASSWORD).await;
+    let (status, body) =
+        h.call(Some("manager"), Method::POST, &format!("/api/v1/tasks/{outbound_task}/claim"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["claimed_by"], "u-manager");
+    let response = h
+        .call_raw(
+            Method::POST,
+            &format!("/api/v1/tasks/{outbound_task}/claim"),
+            Some(("cookie", cookie)),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let (status, body) = h
+        .call(
+            Some("manager"),
+            Method::POST,
+            &format!("/api/v1/tasks/{outbound_task}/outcome"),
+            Some(json!({"outcome": "maybe"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"].as_str().expect("message").contains("outcome"), "{body}");
+    let (status, body) = h
+        .call(
+            Some("manager"),
+            Method::POST,
+            &format!("/api/v1/tasks/{outbound_task}/outcome"),
+            Some(json!({"outcome": "resolved", "note": "已缴费"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((body["status"].clone(), body["last_outcome"].clone()), (json!("done"), json!("resolved")));
+    let (status, _) = h.call(Some("manager"), Method::POST, "/api/v1/tasks/999999/claim", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_audit_log_records_views_and_changes() {
+    let h = Harness::new().await;
+    let (m1_task, _, _) = seed_tasks(&h).await;
+    h.call(Some("clerk"), Method::GET, "/api/v1/customers/C1", None).await;
+    h.call(
+        Some("manager"),
+        Method::POST,
+        &format!("/api/v1/tasks/{m1_task}/outcome"),
+        Some(json!({"outcome": "retained"})),
+    )
+    .await;
+    let (status, log) = h.call(Some("admin"), Method::GET, "/api/v1/audit?limit=50", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let entries: Vec<(String, String, String)> = log
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().expect("a").into(),
+                e["action"].as_str().expect("b").into(),
+                e["object_id"].as_str().expect("c").into(),
+            )
+        })
+        .collect();
+    let has = |actor: &str, action: &str, object: &str| {
+        entries.iter().any(|e| e == &(actor.to_owned(), action.to_owned(), object.to_owned()))
+    };
+    assert!(has("u-clerk", "view_customer", "C1"), "{entries:?}");
+    assert!(has("u-manager", "claim_task", &m1_task.to_string()), "{entries:?}");
+    assert!(has("u-manager", "record_outcome", &m1_task.to_string()), "{entries:?}");
+    assert!(has("u-api_client", "post_events", "E1"), "{entries:?}");
+    assert!(has("u-manager", "login", "u-manager"), "{entries:?}");
+    let view =
+        log.as_array().expect("entries").iter().find(|e| e["action"] == "view_customer").expect("view");
+    assert_eq!(view["detail"]["masked"], true);
+    // Newest first.
+    assert_eq!(log[0]["action"], "record_outcome");
+}
+
+#[tokio::test]
+async fn sessions_end_at_logout_and_expire() {
+    let h = Harness::new().await;
+    let h = &h;
+    let cookie = h.login("analyst", PASSWORD).await;
+    let me = |cookie: String| async move {
+        h.call_raw(Method::GET, "/api/v1/me", Some(("cookie", cookie)), None).await.status()
+    };
+    assert_eq!(me(cookie.clone()).await, StatusCode::OK);
+    let response = h.call_raw(Method::POST, "/api/v1/logout", Some(("cookie", cookie.clone())), None).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(me(cookie).await, StatusCode::UNAUTHORIZED);
+    let cookie = h.login("analyst", PASSWORD).await;
+    *h.now.lock().expect("clock") += chrono::Duration::hours(13);
+    assert_eq!(me(cookie).await, StatusCode::UNAUTHORIZED, "a session lasts 12 hours");
+    // Wrong passwords and unknown logins get the same answer.
+    for (login, password) in [("analyst", "wrong-password"), ("nobody", PASSWORD)] {
+        let response = h
+            .call_raw(
+                Method::POST,
+                "/api/v1/login",
+                None,
+                Some(json!({"login": login, "password": password})),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn creating_users_names_every_problem() {
+    let h = Harness::new().await;
+    let bad = json!({"login": "bad login", "display_name": "x", "role": "overlord", "branch_id": "B9", "manager_id": "M1", "password": "short"});
+    let (status, body) = h.call(Some("admin"), Method::POST, "/api/v1/users", Some(bad)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let problems = body["error"]["problems"].to_string();
+    for field in ["login:", "role:", "branch_id:", "password:"] {
+        assert!(problems.contains(field), "{field} missing in {problems}");
+    }
+    let manager = json!({"login": "wang", "display_name": "王芳", "role": "manager", "manager_id": "M1", "password": "long-enough-1"});
+    let (status, body) = h.call(Some("admin"), Method::POST, "/api/v1/users", Some(manager.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["branch_id"], "B1", "a manager's branch is their managers row's");
+    let (status, _) = h.call(Some("admin"), Method::POST, "/api/v1/users", Some(manager)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn metrics_health_and_openapi_are_served() {
+    let h = Harness::new().await;
+    h.call(Some("analyst"), Method::GET, "/api/v1/tasks", None).await;
+    let response = h.call_raw(Method::GET, "/metrics", None, None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text =
+        String::from_utf8(axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body").to_vec())
+            .expect("utf8");
+    assert!(text.contains("weiwan_http_requests_total"), "{text}");
+    assert!(text.contains("route=\"/api/v1/tasks\""), "{text}");
+    let (status, _) = h.call(None, Method::GET, "/healthz", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, doc) = h.call(None, Method::GET, "/api/v1/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    for path in [
+        "/api/v1/events",
+        "/api/v1/tasks",
+        "/api/v1/tasks/{id}/outcome",
+        "/api/v1/subscriptions/{id}/may-suspend",
+        "/api/v1/customers/{id}",
+        "/api/v1/login",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing from the OpenAPI description");
+    }
+}
