@@ -5,31 +5,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use weiwan_app::events::{EventSender, IncomingEvent, apply_events};
-use weiwan_app::{FileFormat, GenerateRequest, Lake, SimConfig, Store, generate_extract, import_extract};
+use weiwan_app::{Lake, Store, import_extract};
 use weiwan_domain::TableId;
 use weiwan_storage::TaskFilter;
 
+use super::churn::date;
 use super::now;
 
-fn date(text: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
-}
-
+/// A synthetic operator of a year's history up to October 2026.
 async fn operator(subscribers: u64) -> (tempfile::TempDir, Arc<dyn Store>, Lake) {
-    let work = tempfile::tempdir().expect("tempdir");
-    let extract = work.path().join("extract");
-    let request = GenerateRequest {
-        config: SimConfig { subscribers, months: 12, seed: 5, end_month: date("2026-10-01") },
-        out: extract.clone(),
-        format: FileFormat::Parquet,
-    };
-    generate_extract(&request).expect("generate");
-    let store: Arc<dyn Store> = weiwan_storage::testing::sqlite().await;
-    let lake = Lake::new(work.path().join("lake"));
-    import_extract(store.as_ref(), &lake, &extract, now()).await.expect("import");
-    (work, store, lake)
+    super::churn::operator(subscribers, 12, 5).await
 }
 
 async fn all_tasks(store: &dyn Store, rule: &str) -> Vec<weiwan_storage::TaskRecord> {

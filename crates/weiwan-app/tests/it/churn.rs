@@ -8,12 +8,16 @@ use weiwan_app::{FileFormat, GenerateRequest, Lake, SimConfig, Store, generate_e
 
 use super::now;
 
-fn date(text: &str) -> NaiveDate {
+pub(crate) fn date(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
 }
 
 /// A synthetic operator with history up to October 2026, imported into a fresh store and lake.
-async fn operator(subscribers: u64, months: u32, seed: u64) -> (tempfile::TempDir, Arc<dyn Store>, Lake) {
+pub(crate) async fn operator(
+    subscribers: u64,
+    months: u32,
+    seed: u64,
+) -> (tempfile::TempDir, Arc<dyn Store>, Lake) {
     let work = tempfile::tempdir().expect("tempdir");
     let extract = work.path().join("extract");
     let request = GenerateRequest {

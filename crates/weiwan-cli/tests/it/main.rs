@@ -3,16 +3,21 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-pub(crate) fn weiwan(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_weiwan"))
+/// The binary with arguments, run in `cwd` with none of the caller's weiwan settings.
+pub(crate) fn command(args: &[&str], cwd: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_weiwan"));
+    command
         .args(args)
         .current_dir(cwd)
         .env_remove("WEIWAN_DB")
         .env_remove("WEIWAN_DATA_DIR")
         .env_remove("WEIWAN_CONFIG")
-        .env("WEIWAN_LOG", "warn")
-        .output()
-        .expect("the weiwan binary runs")
+        .env("WEIWAN_LOG", "warn");
+    command
+}
+
+pub(crate) fn weiwan(args: &[&str], cwd: &Path) -> Output {
+    command(args, cwd).output().expect("the weiwan binary runs")
 }
 
 pub(crate) fn text(bytes: &[u8]) -> String {

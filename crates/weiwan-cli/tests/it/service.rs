@@ -6,19 +6,10 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{text, weiwan};
+use super::{command, text, weiwan};
 
 fn weiwan_with_password(args: &[&str], cwd: &std::path::Path, password: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_weiwan"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("WEIWAN_DB")
-        .env_remove("WEIWAN_DATA_DIR")
-        .env_remove("WEIWAN_CONFIG")
-        .env("WEIWAN_LOG", "warn")
-        .env("WEIWAN_PASSWORD", password)
-        .output()
-        .expect("the weiwan binary runs")
+    command(args, cwd).env("WEIWAN_PASSWORD", password).output().expect("the weiwan binary runs")
 }
 
 /// One HTTP/1.1 request over a plain socket; returns the status line and the body.
@@ -107,11 +98,7 @@ fn serve_answers_on_a_socket_and_stops_gracefully() {
     );
     assert!(ok.status.success(), "{}", text(&ok.stderr));
     let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let server = Command::new(env!("CARGO_BIN_EXE_weiwan"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .current_dir(dir)
-        .env_remove("WEIWAN_DB")
-        .env_remove("WEIWAN_DATA_DIR")
+    let server = command(&["serve", "--bind", &format!("127.0.0.1:{port}")], dir)
         .env("WEIWAN_LOG", "info")
         .env("WEIWAN_LOG_FORMAT", "json")
         .stdout(Stdio::null())
