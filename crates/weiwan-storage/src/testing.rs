@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use weiwan_domain::{TableId, Value};
+
 use crate::{PgStore, SqliteStore, Store};
 
 /// An empty in-memory SQLite store.
@@ -58,4 +60,16 @@ pub async fn postgres_url(test_name: &str) -> Option<String> {
     admin.close().await;
     let separator = if url.contains('?') { '&' } else { '?' };
     Some(format!("{url}{separator}options=-c%20search_path%3D{schema}"))
+}
+
+/// Parses a row written as extract fields, so tests read like the files operators send.
+/// Panics on a field the column refuses: fixtures are the test's own.
+pub fn row(table: TableId, fields: &[&str]) -> Vec<Value> {
+    let columns = table.table().columns;
+    assert_eq!(columns.len(), fields.len(), "{table} has {} columns", columns.len());
+    columns
+        .iter()
+        .zip(fields)
+        .map(|(c, f)| c.parse(f).unwrap_or_else(|e| panic!("{}: {e}", c.name)))
+        .collect()
 }

@@ -11,20 +11,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value as Json, json};
 use tower::ServiceExt;
 use weiwan_app::{Lake, Store};
-use weiwan_domain::{TableId, Value};
+use weiwan_domain::TableId;
 use weiwan_server::AppState;
+use weiwan_storage::testing::row;
 use weiwan_storage::{CredentialRecord, UserRecord};
-
-/// Parses a row written as extract fields.
-fn row(table: TableId, fields: &[&str]) -> Vec<Value> {
-    let columns = table.table().columns;
-    assert_eq!(columns.len(), fields.len(), "{table} has {} columns", columns.len());
-    columns
-        .iter()
-        .zip(fields)
-        .map(|(c, f)| c.parse(f).unwrap_or_else(|e| panic!("{}: {e}", c.name)))
-        .collect()
-}
 
 /// Two branches, a manager in each, four customers:
 /// - C1 gold, branch B1, manager M1, line S1

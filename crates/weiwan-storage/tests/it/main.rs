@@ -9,16 +9,7 @@ use weiwan_storage::{CohortRecord, ImportRecord, SegmentRecord, Store};
 mod service;
 use service::*;
 
-/// Parses a row written as extract fields, so tests read like the files operators send.
-fn row(table: TableId, fields: &[&str]) -> Vec<Value> {
-    let columns = table.table().columns;
-    assert_eq!(columns.len(), fields.len(), "{table} has {} columns", columns.len());
-    columns
-        .iter()
-        .zip(fields)
-        .map(|(c, f)| c.parse(f).unwrap_or_else(|e| panic!("{}: {e}", c.name)))
-        .collect()
-}
+use weiwan_storage::testing::row;
 
 fn base_rows() -> Vec<(TableId, Vec<Vec<Value>>)> {
     vec![
