@@ -169,16 +169,15 @@ impl Harness {
         harness
     }
 
+    /// `POST /api/v1/login`, whatever the answer.
+    async fn post_login(&self, login: &str, password: &str) -> axum::response::Response {
+        let body = json!({"login": login, "password": password});
+        self.call_raw(Method::POST, "/api/v1/login", None, Some(body)).await
+    }
+
     /// Signs in through the API; returns the Cookie header value.
     pub async fn login(&self, login: &str, password: &str) -> String {
-        let response = self
-            .call_raw(
-                Method::POST,
-                "/api/v1/login",
-                None,
-                Some(json!({"login": login, "password": password})),
-            )
-            .await;
+        let response = self.post_login(login, password).await;
         assert_eq!(response.status(), StatusCode::OK, "login {login}");
         let cookie = response.headers()["set-cookie"].to_str().expect("cookie").to_owned();
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
@@ -593,15 +592,7 @@ async fn sessions_end_at_logout_and_expire() {
     assert_eq!(me(cookie).await, StatusCode::UNAUTHORIZED, "a session lasts 12 hours");
     // Wrong passwords and unknown logins get the same answer.
     for (login, password) in [("analyst", "wrong-password"), ("nobody", PASSWORD)] {
-        let response = h
-            .call_raw(
-                Method::POST,
-                "/api/v1/login",
-                None,
-                Some(json!({"login": login, "password": password})),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(h.post_login(login, password).await.status(), StatusCode::UNAUTHORIZED);
     }
 }
 

@@ -10,7 +10,7 @@ use weiwan_storage::{
     SubjectRecord, TaskFilter, TaskRecord, UserRecord,
 };
 
-use super::{base_rows, import, row};
+use super::{base_rows, import};
 
 fn user(user_id: &str, login: &str) -> UserRecord {
     UserRecord {
@@ -526,22 +526,9 @@ pub(crate) async fn rows_are_found_by_key_and_by_column(store: Arc<dyn Store>) {
         std::slice::from_ref(g1)
     );
     assert!(by(TableId::Customers, "group_id", "").await.expect("rows").is_empty());
-    let s1 = row(
-        TableId::Subscriptions,
-        &[
-            "S1",
-            "C2",
-            "13800001234",
-            "P96",
-            "active",
-            "2015-03-01",
-            "2027-02-28",
-            "华为 Mate 60",
-            "2024-01-10",
-            "",
-            "",
-        ],
-    );
+    // The fixture's one line, S1 of customer C2.
+    let lines = base_rows().into_iter().find(|(table, _)| *table == TableId::Subscriptions).expect("lines").1;
+    let s1 = lines[0].clone();
     assert_eq!(by(TableId::Subscriptions, "customer_id", "C2").await.expect("rows"), [s1]);
 
     let refused = by(TableId::Customers, "password", "x").await;
