@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod batch;
+pub mod campaigns;
 pub mod churn;
 pub mod error;
 pub mod keys;

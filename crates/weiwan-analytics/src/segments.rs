@@ -366,7 +366,7 @@ async fn check_select(context: &SessionContext, sql: &str) -> Result<(), Segment
     Ok(())
 }
 
-fn condition_sql(schema: &SchemaRef, condition: &Condition) -> Result<String, String> {
+pub(crate) fn condition_sql(schema: &SchemaRef, condition: &Condition) -> Result<String, String> {
     let field = schema
         .field_with_name(&condition.field)
         .map_err(|_| format!("condition {condition}: no column or tag named {:?}", condition.field))?;
@@ -496,7 +496,7 @@ pub async fn preview(
     Ok(Preview { as_of: as_of.to_string(), members, by_tier, by_branch, columns, sample })
 }
 
-async fn table_schema(context: &SessionContext) -> Result<SchemaRef> {
+pub(crate) async fn table_schema(context: &SessionContext) -> Result<SchemaRef> {
     let table = context.table("customer_360").await?;
     Ok(Arc::new(table.schema().as_arrow().clone()))
 }

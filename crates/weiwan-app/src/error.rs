@@ -32,6 +32,9 @@ pub enum Error {
     /// A rule book was refused; the one in force is unchanged.
     #[error(transparent)]
     RulesRefused(#[from] crate::rules::RulesRefused),
+    /// An offer, a catalog or a campaign plan was refused; nothing was saved.
+    #[error(transparent)]
+    CampaignRefused(#[from] crate::campaigns::CampaignRefused),
     /// The request conflicts with the current state (a task someone else holds, or done).
     #[error("conflict: {0}")]
     Conflict(String),

@@ -4,6 +4,7 @@
 //! the move of CPU-heavy work off the async runtime.
 
 pub mod batch;
+pub mod campaigns;
 pub mod churn;
 pub mod error;
 pub mod events;

@@ -122,6 +122,9 @@ pub async fn record_outcome(
         }
         TaskStatus::Claimed => {}
     }
+    if outcome == TaskOutcome::Accepted {
+        return crate::campaigns::accept_offer(store, &task, &request.note, actor, now).await;
+    }
     let at = now.to_rfc3339();
     let record = OutcomeRecord {
         task_id,

@@ -15,6 +15,9 @@
 //! elsewhere (weiwan-storage, through weiwan-app).
 
 pub mod alert;
+pub mod campaign;
+pub mod experiment;
+pub mod offers;
 pub mod rules;
 pub mod suspend;
 mod template;

@@ -240,6 +240,7 @@ code_enum! {
         Visited = "visited", "已拜访", "visited";
         Greeted = "greeted", "已关怀", "greeted";
         NoAction = "no_action", "无需处理", "no action needed";
+        Accepted = "accepted", "接受优惠", "offer accepted";
     }
 }
 
@@ -258,6 +259,28 @@ code_enum! {
         Warning = "warning", "预警", "warning";
         Care = "care", "关怀", "care";
         Anomaly = "anomaly", "异常", "anomaly";
+        Campaign = "campaign", "营销维系", "campaign";
+    }
+}
+
+code_enum! {
+    /// Where a retention campaign (维系活动) is in its life: planned, approved, worked, ended.
+    CampaignStatus {
+        Draft = "draft", "草稿", "draft";
+        Submitted = "submitted", "待审批", "awaiting approval";
+        Approved = "approved", "已审批", "approved";
+        Running = "running", "执行中", "running";
+        Paused = "paused", "已暂停", "paused";
+        Ended = "ended", "已结束", "ended";
+    }
+}
+
+code_enum! {
+    /// The channel a person contacts a customer through on a campaign.
+    ContactChannel {
+        Outbound = "outbound", "外呼", "outbound call";
+        Store = "store", "营业厅", "store";
+        Hotline = "hotline", "热线", "hotline";
     }
 }
 

@@ -7,9 +7,12 @@
 //! it goes to the Parquet lake (weiwan-analytics).
 
 mod backend;
+pub mod campaign;
 pub mod error;
 pub mod service;
+#[macro_use]
 mod service_backend;
+mod campaign_backend;
 pub mod testing;
 
 use std::fmt::Debug;
@@ -19,6 +22,10 @@ use async_trait::async_trait;
 use weiwan_domain::{TableId, Value};
 
 pub use backend::{PgStore, SqliteStore};
+pub use campaign::{
+    Acceptance, Accepted, CampaignHistoryEntry, CampaignRecord, CampaignStore, ContactRow, Executed,
+    Execution, MemberRecord, OfferRecord, TakeupRecord, campaign_of_rule, campaign_rule_id,
+};
 pub use error::{Error, Result};
 pub use service::{
     AuditEntry, AuditFilter, Claim, CredentialRecord, EventRecord, EventsApplied, NewTask, OutcomeRecord,
@@ -90,7 +97,7 @@ pub struct CohortRecord {
 }
 
 #[async_trait]
-pub trait Store: ServiceStore + Send + Sync + Debug {
+pub trait Store: ServiceStore + CampaignStore + Send + Sync + Debug {
     /// Which backend this is, for logs: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

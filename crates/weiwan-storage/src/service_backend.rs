@@ -56,7 +56,7 @@ macro_rules! service_store_impl {
             /// returns them, in the order given. Within `tasks`, the first of several with the
             /// same identity wins. Multi-row statements, because the daily batch raises tens of
             /// thousands of tasks and a round trip each would be slow on PostgreSQL.
-            async fn insert_tasks(
+            pub(crate) async fn insert_tasks(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 tasks: &[&NewTask],
             ) -> Result<Vec<TaskRecord>> {
@@ -546,7 +546,7 @@ mod postgres {
     service_store_impl!(PgStore, sqlx::Postgres, " COLLATE \"C\"");
 }
 
-fn limit(limit: i64) -> i64 {
+pub(crate) fn limit(limit: i64) -> i64 {
     if limit > 0 { limit } else { DEFAULT_LIMIT }
 }
 
@@ -564,10 +564,11 @@ fn column_value(kind: ColumnKind, value: &str) -> std::result::Result<Value, Str
 
 /// Typed access to the columns of either backend's rows, so the records below are read by one
 /// function each rather than one per backend.
-trait Columns {
+pub(crate) trait Columns {
     fn text(&self, index: usize) -> sqlx::Result<String>;
     fn opt_text(&self, index: usize) -> sqlx::Result<Option<String>>;
     fn int(&self, index: usize) -> sqlx::Result<i64>;
+    fn opt_int(&self, index: usize) -> sqlx::Result<Option<i64>>;
     fn flag(&self, index: usize) -> sqlx::Result<bool>;
 }
 
@@ -585,6 +586,9 @@ where
         self.try_get(index)
     }
     fn int(&self, index: usize) -> sqlx::Result<i64> {
+        self.try_get(index)
+    }
+    fn opt_int(&self, index: usize) -> sqlx::Result<Option<i64>> {
         self.try_get(index)
     }
     fn flag(&self, index: usize) -> sqlx::Result<bool> {
@@ -655,7 +659,7 @@ fn event_record(row: &impl Columns) -> Result<EventRecord> {
 }
 
 /// Reads a row selected as `task_columns!()`.
-fn task_record(row: &impl Columns) -> Result<TaskRecord> {
+pub(crate) fn task_record(row: &impl Columns) -> Result<TaskRecord> {
     let read = || -> sqlx::Result<TaskRecord> {
         Ok(TaskRecord {
             task_id: row.int(0)?,

@@ -221,6 +221,7 @@ macro_rules! on_both_stores {
 }
 
 mod alerts;
+mod campaigns;
 mod churn;
 mod kpis;
 

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use weiwan_domain::{TableId, Value};
 use weiwan_storage::{CohortRecord, ImportRecord, SegmentRecord, Store};
 
+mod campaign;
 mod service;
+use campaign::*;
 use service::*;
 
 use weiwan_storage::testing::row;
@@ -239,6 +241,11 @@ macro_rules! store_conformance_suite {
                 outcomes_close_a_task_only_when_asked,
                 subjects_are_read_from_lines_and_customers,
                 rows_are_found_by_key_and_by_column,
+                offers_are_added_all_or_none,
+                a_campaign_moves_only_from_the_state_it_is_in,
+                an_execution_refuses_lines_another_campaign_holds_and_stores_nothing,
+                an_acceptance_keeps_budgets_and_exclusions,
+                an_offer_the_customer_holds_excludes_another,
             );
         }
     };
