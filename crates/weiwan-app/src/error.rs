@@ -51,6 +51,8 @@ impl From<weiwan_analytics::Error> for Error {
     fn from(error: weiwan_analytics::Error) -> Error {
         match error {
             weiwan_analytics::Error::Refused(refusal) => Error::Refused(refusal),
+            // A date the batch has not run for: the caller's to fix by running it.
+            not_built @ weiwan_analytics::Error::NotBuilt { .. } => Error::Conflict(not_built.to_string()),
             other => Error::Analytics(other),
         }
     }

@@ -28,7 +28,7 @@ use crate::error::{ApiError, ErrorBody};
 #[openapi(
     info(
         title = "weiwan API",
-        description = "Customer retention for telecom operators: events, alerts and tasks."
+        description = "Customer retention for telecom operators: events, alerts, tasks, offers and campaigns."
     ),
     paths(
         login,
@@ -65,9 +65,16 @@ use crate::error::{ApiError, ErrorBody};
 )]
 pub struct ApiDoc;
 
+/// The whole API's OpenAPI description.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::campaigns_api::CampaignApiDoc::openapi());
+    doc
+}
+
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .route("/api/v1/openapi.json", get(|| async { Json(openapi()) }))
         .route("/api/v1/login", post(login))
         .route("/api/v1/logout", post(logout))
         .route("/api/v1/me", get(me))

@@ -46,6 +46,12 @@ pub enum Permission {
     ListTasks,
     /// Claim tasks and record outcomes.
     WorkTasks,
+    /// Read the offer catalog and the scheme library: campaigns, previews, evaluations.
+    ReadCampaigns,
+    /// Add and retire offers; plan, edit, clone, submit, execute, pause, resume and end campaigns.
+    PlanCampaigns,
+    /// Approve or reject submitted campaigns.
+    ApproveCampaigns,
 }
 
 /// The permission table. Least privilege: administrators manage users and read the audit log
@@ -60,6 +66,9 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         ViewCustomer => matches!(role, Manager | Clerk | Agent | Analyst),
         ListTasks => matches!(role, Manager | Clerk | Agent | Analyst | Planner),
         WorkTasks => matches!(role, Manager | Clerk | Agent | Analyst),
+        ReadCampaigns => matches!(role, Planner | Approver | Analyst),
+        PlanCampaigns => role == Planner,
+        ApproveCampaigns => role == Approver,
     }
 }
 

@@ -85,6 +85,14 @@ impl From<weiwan_app::Error> for ApiError {
                 message: "the rule book was refused".into(),
                 problems: refused.problems,
             },
+            E::CampaignRefused(refused) => ApiError::BadRequest {
+                message: "refused; nothing was saved".into(),
+                problems: refused.problems,
+            },
+            E::SegmentRefused(refused) => ApiError::BadRequest {
+                message: "the target group was refused".into(),
+                problems: refused.problems,
+            },
             E::Invalid(message) => ApiError::bad(message),
             E::Conflict(message) => ApiError::Conflict(message),
             E::NotFound(message) => ApiError::NotFound(message),

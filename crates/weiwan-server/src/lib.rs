@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod campaigns_api;
 pub mod error;
 mod metrics_layer;
 
@@ -39,6 +40,9 @@ pub struct AppState {
     pub rules: Arc<RuleBook>,
     pub lake: Lake,
     pub clock: Clock,
+    /// The runtime DataFusion work started by requests runs on (campaign previews,
+    /// executions, evaluations), apart from the workers that serve requests.
+    pub analytics: tokio::runtime::Handle,
 }
 
 impl std::fmt::Debug for AppState {
@@ -50,6 +54,7 @@ impl std::fmt::Debug for AppState {
 /// The whole application as a router, for `serve` and for tests (which call it in-process).
 pub fn router(state: AppState) -> Router {
     api::routes()
+        .merge(campaigns_api::routes())
         .merge(metrics_layer::routes())
         .layer(axum::middleware::from_fn(metrics_layer::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

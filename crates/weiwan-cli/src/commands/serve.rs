@@ -13,8 +13,24 @@ pub async fn run(bind: SocketAddr, config: &StoreConfig) -> anyhow::Result<()> {
     if store.users().await?.is_empty() {
         eprintln!("no users yet: add one with `weiwan user add --role admin …` (docs/service.md)");
     }
-    let state =
-        weiwan_server::AppState { store, rules: Arc::new(rules), lake, clock: Arc::new(crate::clock::now) };
+    // DataFusion work that requests start (campaign previews, executions, evaluations) runs
+    // here, not on the workers that answer requests.
+    let analytics = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("weiwan-analytics")
+        .enable_all()
+        .build()
+        .context("failed to start the analytics runtime")?;
+    let state = weiwan_server::AppState {
+        store,
+        rules: Arc::new(rules),
+        lake,
+        clock: Arc::new(crate::clock::now),
+        analytics: analytics.handle().clone(),
+    };
     eprintln!("weiwan API on http://{bind}/api/v1 (OpenAPI: /api/v1/openapi.json, metrics: /metrics)");
-    weiwan_server::serve(state, bind).await.with_context(|| format!("failed to serve on {bind}"))
+    let served =
+        weiwan_server::serve(state, bind).await.with_context(|| format!("failed to serve on {bind}"));
+    // Dropping a runtime inside another one's async context is not allowed.
+    analytics.shutdown_background();
+    served
 }

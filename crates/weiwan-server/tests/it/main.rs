@@ -109,6 +109,7 @@ impl Harness {
             rules: Arc::new(weiwan_decision::builtin()),
             lake: Lake::new(lake.path()),
             clock: Arc::new(move || *clock_now.lock().expect("clock")),
+            analytics: tokio::runtime::Handle::current(),
         };
         let mut harness = Harness {
             router: weiwan_server::router(state),
@@ -281,6 +282,8 @@ async fn every_role_against_every_endpoint() {
     let token = json!({"user_id": "u-api_client", "label": "crm"});
     let single = event("E9", "S3", "porting_inquiry", "");
     let outcome = json!({"outcome": "not_reached"});
+    let offers = json!({"offers": [offer_json("matrix_offer")]});
+    let plan = json!({"id": "m1", "plan": plan_json("matrix_offer")});
     let matrix: Vec<(Method, String, Option<Json>, [S; 8])> = vec![
         (Method::GET, "/api/v1/me".into(), None, [OK, OK, OK, OK, OK, OK, OK, OK]),
         (Method::GET, "/api/v1/users".into(), None, [OK, NO, NO, NO, NO, NO, NO, NO]),
@@ -310,6 +313,38 @@ async fn every_role_against_every_endpoint() {
             None,
             [NO, NO, NO, OK, GONE, GONE, NO, NO],
         ),
+        // Offers and campaigns: planners plan, approvers approve, analysts read. The rows
+        // build on each other: the offer, a campaign offering it, its submission, approval.
+        (Method::POST, "/api/v1/offers".into(), Some(offers), [NO, S::CREATED, NO, NO, NO, NO, NO, NO]),
+        (Method::GET, "/api/v1/offers".into(), None, [NO, OK, OK, NO, NO, NO, OK, NO]),
+        (Method::POST, "/api/v1/offers/matrix_offer/retire".into(), None, [NO, OK, NO, NO, NO, NO, NO, NO]),
+        (
+            Method::POST,
+            "/api/v1/offers/matrix_offer/reinstate".into(),
+            None,
+            [NO, OK, NO, NO, NO, NO, NO, NO],
+        ),
+        (Method::POST, "/api/v1/campaigns".into(), Some(plan), [NO, S::CREATED, NO, NO, NO, NO, NO, NO]),
+        (Method::GET, "/api/v1/campaigns".into(), None, [NO, OK, OK, NO, NO, NO, OK, NO]),
+        (Method::GET, "/api/v1/campaigns/m1".into(), None, [NO, OK, OK, NO, NO, NO, OK, NO]),
+        (
+            Method::POST,
+            "/api/v1/campaigns/m1/actions/submit".into(),
+            Some(json!({})),
+            [NO, OK, NO, NO, NO, NO, NO, NO],
+        ),
+        (
+            Method::POST,
+            "/api/v1/campaigns/m1/actions/approve".into(),
+            Some(json!({"comment": "ok"})),
+            [NO, NO, OK, NO, NO, NO, NO, NO],
+        ),
+        (
+            Method::POST,
+            "/api/v1/campaigns/m1/clone".into(),
+            Some(json!({"new_id": "m2"})),
+            [NO, S::CREATED, NO, NO, NO, NO, NO, NO],
+        ),
     ];
     let mut failures = Vec::new();
     for (method, path, body, expected) in &matrix {
@@ -326,6 +361,131 @@ async fn every_role_against_every_endpoint() {
         }
     }
     assert!(failures.is_empty(), "authorization matrix:\n{}", failures.join("\n"));
+}
+
+/// An offer everyone is eligible for, as the API takes it.
+fn offer_json(id: &str) -> Json {
+    json!({
+        "id": id,
+        "name_zh": "业务包优惠",
+        "name_en": "Service pack discount",
+        "terms": {"kind": "binding", "binding": "service_pack", "monthly_discount": "10", "months": 12},
+        "eligibility": [],
+        "valid_from": "2026-01-01",
+        "valid_to": "2027-12-31",
+        "budget": "100000",
+        "excludes": [],
+        "expected_take_up": 0.1
+    })
+}
+
+fn plan_json(offer: &str) -> Json {
+    json!({
+        "name_zh": "续约关怀",
+        "name_en": "Renewal care",
+        "target_group": "package_renewal",
+        "offers": [offer],
+        "channels": [{"channel": "outbound", "script_zh": "您好", "script_en": "Hello"}],
+        "starts_on": "2026-11-20",
+        "ends_on": "2026-12-31",
+        "budget": "50000"
+    })
+}
+
+#[tokio::test]
+async fn campaign_requests_that_do_not_hold_are_refused_with_reasons() {
+    let h = Harness::new().await;
+    // An offer whose bonus exceeds the prepay, and one with a field the API does not know.
+    let mut greedy = offer_json("greedy");
+    greedy["terms"] = json!({"kind": "prepay_bonus", "prepay": "100", "first_credit": "0", "bonus_monthly": "50", "months": 6});
+    let (status, body) =
+        h.call(Some("planner"), Method::POST, "/api/v1/offers", Some(json!({"offers": [greedy]}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"]["problems"][0].as_str().expect("problem").contains("offer greedy"), "{body}");
+    let mut odd = offer_json("odd");
+    odd["colour"] = json!("red");
+    let (status, body) =
+        h.call(Some("planner"), Method::POST, "/api/v1/offers", Some(json!({"offers": [odd]}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"]["message"].as_str().expect("message").contains("colour"), "{body}");
+    let (_, offers) = h.call(Some("planner"), Method::GET, "/api/v1/offers", None).await;
+    assert_eq!(offers, json!([]), "nothing was added");
+
+    // A plan naming an offer that does not exist, with an end before its start.
+    let mut plan = plan_json("nope");
+    plan["ends_on"] = json!("2026-11-01");
+    let (status, body) = h
+        .call(Some("planner"), Method::POST, "/api/v1/campaigns", Some(json!({"id": "c1", "plan": plan})))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let problems = body["error"]["problems"].to_string();
+    assert!(problems.contains("no offer nope") && problems.contains("ends_on"), "{body}");
+
+    // A sound campaign through submission; then the refusals of the approval flow.
+    let (status, _) = h
+        .call(Some("planner"), Method::POST, "/api/v1/offers", Some(json!({"offers": [offer_json("pack")]})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut plan = plan_json("pack");
+    plan["approval_levels"] = json!(2);
+    let (status, _) = h
+        .call(Some("planner"), Method::POST, "/api/v1/campaigns", Some(json!({"id": "c1", "plan": plan})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let act = |action: &str, role: &'static str, body: Json| {
+        let path = format!("/api/v1/campaigns/c1/actions/{action}");
+        let h = &h;
+        async move { h.call(Some(role), Method::POST, &path, Some(body)).await }
+    };
+    let (status, _) = act("execute", "planner", json!({"as_of": "2026-11-20"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a draft cannot run");
+    let (status, _) = act("launch", "planner", json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(act("submit", "planner", json!({})).await.0, StatusCode::OK);
+    assert_eq!(act("reject", "approver", json!({"comment": ""})).await.0, StatusCode::BAD_REQUEST);
+    let (status, body) = act("approve", "approver", json!({"comment": "level 1"})).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("submitted")));
+    let (status, body) = act("approve", "approver", json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "one person, one level: {body}");
+    // Executing needs the date of the data, and a batch that ran for it.
+    let (status, body) = act("execute", "planner", json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "not approved yet: {body}");
+    let (status, body) = h
+        .call(
+            Some("planner"),
+            Method::POST,
+            "/api/v1/campaigns/c1/preview",
+            Some(json!({"as_of": "2026-11-20"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"].as_str().expect("message").contains("weiwan run --as-of 2026-11-20"),
+        "{body}"
+    );
+    let (status, _) = h
+        .call(Some("planner"), Method::POST, "/api/v1/campaigns/c1/preview", Some(json!({"as_of": "soon"})))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) =
+        h.call(Some("analyst"), Method::GET, "/api/v1/campaigns/c1/evaluation?as_of=2026-12-01", None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "it has not run");
+    let (_, view) = h.call(Some("analyst"), Method::GET, "/api/v1/campaigns/c1", None).await;
+    let actions: Vec<&str> = view["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|h| h["action"].as_str().expect("a"))
+        .collect();
+    assert_eq!(actions, ["create", "submit", "approve"]);
+    // The audit log has each change.
+    let (_, audit) = h.call(Some("admin"), Method::GET, "/api/v1/audit?object_id=c1", None).await;
+    let logged: Vec<&str> =
+        audit.as_array().expect("entries").iter().map(|e| e["action"].as_str().expect("a")).collect();
+    assert_eq!(logged, ["approve_campaign", "submit_campaign", "create_campaign"]);
+    // The OpenAPI description lists the new endpoints.
+    let (_, doc) = h.call(None, Method::GET, "/api/v1/openapi.json", None).await;
+    assert!(doc["paths"]["/api/v1/campaigns/{id}/actions/{action}"].is_object());
 }
 
 #[tokio::test]

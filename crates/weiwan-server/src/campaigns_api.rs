@@ -1,0 +1,355 @@
+//! `/api/v1/offers` and `/api/v1/campaigns`: the offer catalog 政策库 and retention campaigns
+//! (plan, preview, approval, execution, evaluation). Planners plan and run campaigns,
+//! approvers approve or reject them, analysts read; people working tasks accept offers through
+//! the task outcome endpoint (`accepted`).
+//!
+//! Previews, executions and evaluations run DataFusion queries over the lake; they run on the
+//! analytics runtime ([`AppState::analytics`]), never on the workers that serve requests.
+
+use std::future::Future;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::{OpenApi, ToSchema};
+use weiwan_app::campaigns::{self as uc, ActionRequest};
+use weiwan_decision::campaign::{CampaignAction, CampaignPlan};
+use weiwan_decision::offers::Offer;
+
+use crate::AppState;
+use crate::auth::{Permission, Principal};
+use crate::error::{ApiError, ErrorBody};
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    paths(
+        list_offers,
+        add_offers,
+        retire_offer,
+        reinstate_offer,
+        list_campaigns,
+        create_campaign,
+        campaign,
+        edit_campaign,
+        clone_campaign,
+        preview_campaign,
+        act_on_campaign,
+        evaluate_campaign
+    ),
+    components(schemas(NewOffers, NewCampaign, EditCampaign, CloneRequest, PreviewRequest, ActionBody))
+)]
+pub struct CampaignApiDoc;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/offers", get(list_offers).post(add_offers))
+        .route("/api/v1/offers/{id}/retire", post(retire_offer))
+        .route("/api/v1/offers/{id}/reinstate", post(reinstate_offer))
+        .route("/api/v1/campaigns", get(list_campaigns).post(create_campaign))
+        .route("/api/v1/campaigns/{id}", get(campaign).put(edit_campaign))
+        .route("/api/v1/campaigns/{id}/clone", post(clone_campaign))
+        .route("/api/v1/campaigns/{id}/preview", post(preview_campaign))
+        .route("/api/v1/campaigns/{id}/actions/{action}", post(act_on_campaign))
+        .route("/api/v1/campaigns/{id}/evaluation", get(evaluate_campaign))
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    payload.map(|Json(value)| value).map_err(ApiError::from)
+}
+
+/// Runs DataFusion work on the analytics runtime and waits for it.
+async fn on_analytics<T, F>(state: &AppState, work: F) -> ApiResult<T>
+where
+    F: Future<Output = weiwan_app::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    state
+        .analytics
+        .spawn(work)
+        .await
+        .map_err(|err| ApiError::Internal(format!("analytics task failed: {err}")))?
+        .map_err(ApiError::from)
+}
+
+fn actor(who: &Principal) -> weiwan_app::tasks::Actor {
+    weiwan_app::tasks::Actor { user_id: who.user_id.clone(), role: who.role.code().to_owned() }
+}
+
+fn date(field: &str, text: &str) -> ApiResult<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| ApiError::bad(format!("{field}: {text:?} is not a date (YYYY-MM-DD)")))
+}
+
+fn now(state: &AppState) -> chrono::DateTime<chrono::Utc> {
+    (state.clock)()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offers
+
+/// The offer catalog, by id, with cost per take-up and what was spent.
+#[utoipa::path(get, path = "/api/v1/offers", responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+async fn list_offers(State(state): State<AppState>, who: Principal) -> ApiResult<Response> {
+    who.require(Permission::ReadCampaigns)?;
+    Ok(Json(uc::list_offers(state.store.as_ref()).await?).into_response())
+}
+
+/// Offers to add, all or none (the TOML catalog's entries, as JSON).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOffers {
+    /// Each with id, name_zh, name_en, terms (kind and amounts in yuan as strings),
+    /// eligibility, valid_from, valid_to, budget, excludes, expected_take_up.
+    #[schema(value_type = Vec<Object>)]
+    pub offers: Vec<Offer>,
+}
+
+/// Adds offers to the catalog; one that does not add up refuses them all.
+#[utoipa::path(post, path = "/api/v1/offers", request_body = NewOffers,
+    responses((status = 201, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn add_offers(
+    State(state): State<AppState>,
+    who: Principal,
+    payload: Result<Json<NewOffers>, JsonRejection>,
+) -> ApiResult<Response> {
+    who.require(Permission::PlanCampaigns)?;
+    let request = body(payload)?;
+    if request.offers.is_empty() || request.offers.len() > 1000 {
+        return Err(ApiError::bad("offers: 1 to 1000 offers"));
+    }
+    let (store, lake, actor, now) = (state.store.clone(), state.lake.clone(), actor(&who), now(&state));
+    let added = on_analytics(&state, async move {
+        uc::add_offers(store.as_ref(), &lake, &request.offers, &actor, now).await
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(added)).into_response())
+}
+
+/// Retires an offer: kept for the record, offered no more.
+#[utoipa::path(post, path = "/api/v1/offers/{id}/retire",
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn retire_offer(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    who.require(Permission::PlanCampaigns)?;
+    let view = uc::set_offer_active(state.store.as_ref(), &id, false, &actor(&who), now(&state)).await?;
+    Ok(Json(view).into_response())
+}
+
+/// Puts a retired offer back in the catalog.
+#[utoipa::path(post, path = "/api/v1/offers/{id}/reinstate",
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn reinstate_offer(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    who.require(Permission::PlanCampaigns)?;
+    let view = uc::set_offer_active(state.store.as_ref(), &id, true, &actor(&who), now(&state)).await?;
+    Ok(Json(view).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Campaigns
+
+/// The scheme library 方案库: every campaign, newest first.
+#[utoipa::path(get, path = "/api/v1/campaigns", responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+async fn list_campaigns(State(state): State<AppState>, who: Principal) -> ApiResult<Response> {
+    who.require(Permission::ReadCampaigns)?;
+    Ok(Json(uc::list_campaigns(state.store.as_ref()).await?).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCampaign {
+    /// 1 to 64 of a-z, 0-9, - and _.
+    pub id: String,
+    /// name_zh, name_en, target_group, offers, channels (channel, script_zh, script_en),
+    /// starts_on, ends_on, budget (yuan, a string), holdout_share, holdout_days,
+    /// approval_levels, targets (kpi, t0, t1).
+    #[schema(value_type = Object)]
+    pub plan: CampaignPlan,
+}
+
+/// Plans a campaign: a draft, checked whole first.
+#[utoipa::path(post, path = "/api/v1/campaigns", request_body = NewCampaign,
+    responses((status = 201, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn create_campaign(
+    State(state): State<AppState>,
+    who: Principal,
+    payload: Result<Json<NewCampaign>, JsonRejection>,
+) -> ApiResult<Response> {
+    who.require(Permission::PlanCampaigns)?;
+    let request = body(payload)?;
+    let view = uc::create_campaign(
+        state.store.as_ref(),
+        &request.id,
+        &request.plan,
+        None,
+        &actor(&who),
+        now(&state),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// A campaign with its plan, history of changes and approvals, and the size of each arm.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}",
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn campaign(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    who.require(Permission::ReadCampaigns)?;
+    Ok(Json(uc::campaign_view(state.store.as_ref(), &id).await?).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditCampaign {
+    #[schema(value_type = Object)]
+    pub plan: CampaignPlan,
+}
+
+/// Replaces the plan of a draft.
+#[utoipa::path(put, path = "/api/v1/campaigns/{id}", request_body = EditCampaign,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn edit_campaign(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    payload: Result<Json<EditCampaign>, JsonRejection>,
+) -> ApiResult<Response> {
+    who.require(Permission::PlanCampaigns)?;
+    let request = body(payload)?;
+    let view = uc::edit_campaign(state.store.as_ref(), &id, &request.plan, &actor(&who), now(&state)).await?;
+    Ok(Json(view).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloneRequest {
+    pub new_id: String,
+}
+
+/// Copies a campaign of the scheme library into a new draft.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/clone", request_body = CloneRequest,
+    responses((status = 201, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn clone_campaign(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    payload: Result<Json<CloneRequest>, JsonRejection>,
+) -> ApiResult<Response> {
+    who.require(Permission::PlanCampaigns)?;
+    let request = body(payload)?;
+    let view =
+        uc::clone_campaign(state.store.as_ref(), &id, &request.new_id, &actor(&who), now(&state)).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// The date of the tagged 360 table to draw from, YYYY-MM-DD.
+    pub as_of: String,
+    /// Treated lines to show (at most 100).
+    #[serde(default)]
+    pub sample: usize,
+}
+
+/// 方案预演: the draw the campaign would make on that date, the offers matched, expected
+/// take-up, cost and saved revenue. Changes nothing.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/preview", request_body = PreviewRequest,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn preview_campaign(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    payload: Result<Json<PreviewRequest>, JsonRejection>,
+) -> ApiResult<Response> {
+    who.require(Permission::ReadCampaigns)?;
+    let request = body(payload)?;
+    let as_of = date("as_of", &request.as_of)?;
+    let (store, lake) = (state.store.clone(), state.lake.clone());
+    let preview = on_analytics(&state, async move {
+        uc::preview_campaign(store.as_ref(), &lake, &id, as_of, request.sample.min(100)).await
+    })
+    .await?;
+    Ok(Json(preview).into_response())
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    /// Required to reject; kept with every action in the history.
+    #[serde(default)]
+    pub comment: String,
+    /// Required to execute: the date of the tagged 360 table that picks the members.
+    #[serde(default)]
+    pub as_of: Option<String>,
+}
+
+/// submit, approve, reject, execute, pause, resume or end. Approving and rejecting are for
+/// approvers (not the campaign's author, one level each per round); the rest for planners.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/actions/{action}", request_body = ActionBody,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn act_on_campaign(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((id, action)): Path<(String, String)>,
+    payload: Result<Json<ActionBody>, JsonRejection>,
+) -> ApiResult<Response> {
+    let action: CampaignAction = action.parse().map_err(|e| ApiError::NotFound(format!("action {e}")))?;
+    match action {
+        CampaignAction::Approve | CampaignAction::Reject => who.require(Permission::ApproveCampaigns)?,
+        _ => who.require(Permission::PlanCampaigns)?,
+    }
+    let request = body(payload)?;
+    let as_of = request.as_of.as_deref().map(|text| date("as_of", text)).transpose()?;
+    let request = ActionRequest { comment: request.comment, as_of };
+    let (store, lake, actor, now) = (state.store.clone(), state.lake.clone(), actor(&who), now(&state));
+    let view = on_analytics(&state, async move {
+        uc::act_on_campaign(store.as_ref(), &lake, &id, action, &request, &actor, now).await
+    })
+    .await?;
+    Ok(Json(view).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationQuery {
+    pub as_of: String,
+}
+
+/// Treated against control as of a date: retention and revenue uplift with 95% intervals,
+/// incremental revenue net of the offers' cost, ROI, and rates by channel and manager.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/evaluation",
+    params(("as_of" = String, Query, description = "YYYY-MM-DD")),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn evaluate_campaign(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    query: Result<Query<EvaluationQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    who.require(Permission::ReadCampaigns)?;
+    let Query(query) = query?;
+    let as_of = date("as_of", &query.as_of)?;
+    let (store, lake) = (state.store.clone(), state.lake.clone());
+    let evaluation =
+        on_analytics(&state, async move { uc::evaluate_campaign(store.as_ref(), &lake, &id, as_of).await })
+            .await?;
+    Ok(Json(evaluation).into_response())
+}
