@@ -49,6 +49,11 @@ pub enum Command {
     Events(EventsArgs),
     /// The warning and care rule book: list the rules in force, check a file, or put one in force.
     Rules(RulesArgs),
+    /// The offer catalog 政策库: list offers, load a catalog file, retire or reinstate an offer.
+    Offer(OfferArgs),
+    /// Retention campaigns 维系活动 in the scheme library 方案库: plan, preview, approve,
+    /// execute with a holdout, and evaluate against it.
+    Campaign(CampaignArgs),
     /// Generate a small operator, import it into the embedded store and print a summary.
     Demo(DemoArgs),
 }
@@ -474,4 +479,160 @@ pub enum RulesAction {
     Check { file: PathBuf },
     /// Check a rule book and put it in force; a refused book changes nothing.
     Load { file: PathBuf },
+}
+
+/// The user a change is made as: a login of an active user in the store whose role may do it.
+#[derive(Debug, Clone, Args)]
+pub struct ActingUser {
+    /// Login of the user making the change (see `weiwan user list`).
+    #[arg(long = "as", value_name = "LOGIN")]
+    pub login: String,
+}
+
+#[derive(Debug, Args)]
+pub struct OfferArgs {
+    #[command(subcommand)]
+    pub action: OfferAction,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OfferAction {
+    /// List the offers of the catalog: terms, cost per take-up, spent and budget, validity.
+    List {
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        format: Output,
+    },
+    /// Add the offers of a catalog file (TOML, `[[offer]]` entries), all or none; a refused
+    /// file adds nothing and every problem is printed.
+    Load {
+        /// The catalog file.
+        #[arg(required_unless_present = "builtin")]
+        file: Option<PathBuf>,
+        /// Load the catalog shipped with weiwan instead of a file.
+        #[arg(long, conflicts_with = "file")]
+        builtin: bool,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// Retire an offer: kept in the catalog, no longer offered by new campaigns.
+    Retire {
+        id: String,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// Put a retired offer back in the catalog.
+    Reinstate {
+        id: String,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CampaignArgs {
+    #[command(subcommand)]
+    pub action: CampaignAction,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// What a campaign action needs besides the campaign: a comment and who acts.
+#[derive(Debug, Clone, Args)]
+pub struct ActArgs {
+    /// The campaign, by id.
+    pub id: String,
+    /// A comment for the history (a rejection must say why).
+    #[arg(long, default_value = "")]
+    pub comment: String,
+    #[command(flatten)]
+    pub user: ActingUser,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignAction {
+    /// Plan a campaign from a plan file (TOML): a draft 草稿 in the scheme library.
+    Create {
+        /// The new campaign's id: 1 to 64 of a-z, 0-9, - and _.
+        #[arg(long)]
+        id: String,
+        /// The plan (TOML: name_zh, name_en, target_group, offers, [[channels]], starts_on,
+        /// ends_on, budget, holdout_share, holdout_days, approval_levels, [[targets]]).
+        file: PathBuf,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// Replace the plan of a draft (a rejected campaign is a draft again).
+    Edit {
+        id: String,
+        /// The new plan (TOML).
+        file: PathBuf,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// Copy a campaign of the scheme library, in any state, into a new draft.
+    Clone {
+        id: String,
+        new_id: String,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// List the scheme library 方案库: every campaign, newest first.
+    List {
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        format: Output,
+    },
+    /// Show a campaign: its plan, status, approvals, budget, arms and history.
+    Show {
+        id: String,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        format: Output,
+    },
+    /// Preview 方案预演 the draw the campaign would make on a date: arms, offers, expected
+    /// take-up, cost and saved revenue. Changes nothing.
+    Preview {
+        id: String,
+        /// The batch date whose tagged 360 table to read, YYYY-MM-DD.
+        #[arg(long)]
+        as_of: String,
+        /// Treated lines in the sample.
+        #[arg(long, default_value_t = 10)]
+        sample: usize,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        format: Output,
+    },
+    /// Submit a draft for approval 提交审批.
+    Submit(ActArgs),
+    /// Approve one level of a submitted campaign 审批通过 (approvers only; not the author, not
+    /// two levels of one round).
+    Approve(ActArgs),
+    /// Reject a submitted campaign back to draft 驳回 (approvers only; --comment says why).
+    Reject(ActArgs),
+    /// Execute an approved campaign: draw the members and the control group 对照组 from the
+    /// tagged 360 table of --as-of and raise the treated members' tasks.
+    Execute {
+        #[command(flatten)]
+        act: ActArgs,
+        /// The batch date whose tagged 360 table picks the members, YYYY-MM-DD; within the
+        /// campaign's dates.
+        #[arg(long)]
+        as_of: String,
+    },
+    /// Pause a running campaign: offers are not taken while paused.
+    Pause(ActArgs),
+    /// Resume a paused campaign.
+    Resume(ActArgs),
+    /// End a campaign; its open tasks close. It stays in the scheme library.
+    End(ActArgs),
+    /// Evaluate a campaign that ran against its control group 效果评估: retention and revenue
+    /// uplift with 95% intervals, ROI, take-up, and contact rates by channel and manager.
+    Evaluate {
+        id: String,
+        /// The evaluation date, YYYY-MM-DD: what happened before it counts.
+        #[arg(long)]
+        as_of: String,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        format: Output,
+    },
 }

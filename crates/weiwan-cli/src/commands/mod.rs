@@ -1,6 +1,7 @@
 //! One module per subcommand; each turns parsed arguments into a use-case call and prints
 //! the result.
 
+mod campaign;
 mod churn;
 mod clv;
 mod cohort;
@@ -8,6 +9,7 @@ mod demo;
 mod events;
 mod generate;
 mod import;
+mod offer;
 mod rules;
 mod run;
 mod segment;
@@ -51,6 +53,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(args) => user::run(args.action, &config::resolve(&args.store, &file)?).await,
         Command::Events(args) => events::run(args.action, &config::resolve(&args.store, &file)?).await,
         Command::Rules(args) => rules::run(args.action, &config::resolve(&args.store, &file)?).await,
+        Command::Offer(args) => offer::run(args.action, &config::resolve(&args.store, &file)?).await,
+        Command::Campaign(args) => campaign::run(args.action, &config::resolve(&args.store, &file)?).await,
         Command::Demo(args) => {
             let store = config::resolve(&args.store, &file)?;
             demo::run(&args, &store).await

@@ -509,4 +509,5 @@ fn a_demo_with_enough_history_trains_a_churn_model_and_lists_the_riskiest() {
     assert_eq!(current.trim(), "churn-2026-10-15.json");
 }
 
+mod campaigns;
 mod service;
