@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use weiwan_analytics::Condition;
@@ -1022,7 +1022,8 @@ pub struct TargetResult {
 /// group (intention to treat: every treated member counts, reached or not), the uplift with a
 /// 95% interval, incremental revenue net of the offers' cost, ROI, and take-up, connect and
 /// success rates by channel and manager. Revenue counts the usage months from the month the
-/// campaign started to before `as_of`.
+/// campaign started to before `as_of`; the revenue uplift is adjusted for each member's revenue
+/// over as many months before the campaign (CUPED), the plain difference reported beside it.
 pub async fn evaluate_campaign(
     store: &dyn Store,
     lake: &weiwan_analytics::Lake,
@@ -1043,9 +1044,17 @@ pub async fn evaluate_campaign(
     let members = store.campaign_members(campaign_id).await?;
     let ids: Vec<String> = members.iter().map(|m| m.subscription_id.clone()).collect();
     let outcomes = member_outcomes(lake, &ids, started, as_of).await?;
+    // The same number of months before the campaign: the covariate of the revenue uplift.
+    let start_month = started.with_day(1).unwrap_or(started);
+    let months_of = |d: NaiveDate| d.year() * 12 + d.month() as i32;
+    let window = months_of(as_of) - months_of(start_month) + i32::from(as_of.day() > 1);
+    let pre_start = start_month
+        .checked_sub_months(chrono::Months::new(u32::try_from(window).unwrap_or(0)))
+        .ok_or_else(|| Error::Invalid(format!("as_of: {as_of} is too far from {started}")))?;
+    let before = member_outcomes(lake, &ids, pre_start, start_month).await?;
     let mut unknown = 0;
     let mut results = Vec::with_capacity(members.len());
-    for (member, outcome) in members.iter().zip(&outcomes) {
+    for ((member, outcome), before) in members.iter().zip(&outcomes).zip(&before) {
         if !outcome.known {
             unknown += 1;
             continue;
@@ -1055,6 +1064,7 @@ pub async fn evaluate_campaign(
             arm: member.arm.parse().map_err(Error::Invalid)?,
             retained: outcome.retained,
             revenue: outcome.revenue,
+            pre_revenue: Some(before.revenue),
         });
     }
     let takeups = store.takeups(campaign_id).await?;
