@@ -44,6 +44,16 @@ macro_rules! takeup_columns {
 
 macro_rules! campaign_store_impl {
     ($store:ident, $db:ty, $collate:literal, $serialize:literal) => {
+        /// Appends ` IN ($n, …)` with the ids bound.
+        fn push_in(query: &mut QueryBuilder<$db>, ids: &[String]) {
+            query.push(" IN (");
+            let mut list = query.separated(", ");
+            for id in ids {
+                list.push_bind(id.clone());
+            }
+            list.push_unseparated(")");
+        }
+
         impl $store {
             async fn insert_history<'c, E>(executor: E, entry: &CampaignHistoryEntry) -> Result<()>
             where
@@ -80,24 +90,16 @@ macro_rules! campaign_store_impl {
                     let mut query = QueryBuilder::<$db>::new("SELECT subscription_id FROM holdouts WHERE until >= ");
                     query.push_bind(today.to_owned());
                     query.push(" AND campaign_id <> ").push_bind(except.to_owned());
-                    query.push(" AND subscription_id IN (");
-                    let mut list = query.separated(", ");
-                    for id in chunk {
-                        list.push_bind(id.clone());
-                    }
-                    list.push_unseparated(")");
+                    query.push(" AND subscription_id");
+                    push_in(&mut query, chunk);
                     query.push(
                         " UNION SELECT m.subscription_id FROM campaign_members m \
                          JOIN campaigns c ON c.campaign_id = m.campaign_id \
                          WHERE c.status IN ('running', 'paused') AND m.campaign_id <> ",
                     );
                     query.push_bind(except.to_owned());
-                    query.push(" AND m.subscription_id IN (");
-                    let mut list = query.separated(", ");
-                    for id in chunk {
-                        list.push_bind(id.clone());
-                    }
-                    list.push_unseparated(")");
+                    query.push(" AND m.subscription_id");
+                    push_in(&mut query, chunk);
                     let rows = query.build().fetch_all(&mut *conn).await.map_err(db("look up holdouts"))?;
                     for row in &rows {
                         found.push(row.text(0).map_err(db("read holdouts"))?);
@@ -426,12 +428,8 @@ macro_rules! campaign_store_impl {
                     let mut query = QueryBuilder::<$db>::new("SELECT offer_id FROM takeups WHERE subscription_id = ");
                     query.push_bind(a.subscription_id.clone());
                     query.push(" AND until >= ").push_bind(a.today.clone());
-                    query.push(" AND offer_id IN (");
-                    let mut list = query.separated(", ");
-                    for id in &a.excluded_offers {
-                        list.push_bind(id.clone());
-                    }
-                    list.push_unseparated(")");
+                    query.push(" AND offer_id");
+                    push_in(&mut query, &a.excluded_offers);
                     let held = query.build().fetch_optional(&mut *tx).await.map_err(db("look up holdings"))?;
                     if let Some(row) = held {
                         return Ok(Accepted::Excluded { offer_id: row.text(0).map_err(db("read holdings"))? });
@@ -528,12 +526,8 @@ macro_rules! campaign_store_impl {
                     let mut query =
                         QueryBuilder::<$db>::new("SELECT subscription_id, offer_id FROM takeups WHERE until >= ");
                     query.push_bind(today.to_owned());
-                    query.push(" AND subscription_id IN (");
-                    let mut list = query.separated(", ");
-                    for id in chunk {
-                        list.push_bind(id.clone());
-                    }
-                    list.push_unseparated(")");
+                    query.push(" AND subscription_id");
+                    push_in(&mut query, chunk);
                     let rows = query.build().fetch_all(&self.pool).await.map_err(db("look up holdings"))?;
                     for row in &rows {
                         let read = || -> sqlx::Result<_> { Ok((row.text(0)?, row.text(1)?)) };
