@@ -500,7 +500,8 @@ async fn drawable(
     campaign_id: &str,
     plan: &CampaignPlan,
     as_of: NaiveDate,
-) -> Result<(Vec<Offer>, Vec<Drawable>, u64)> {
+    now: DateTime<Utc>,
+) -> Result<(Vec<Offer>, Vec<Drawable>, Excluded)> {
     let all = catalog(store).await?;
     let mut offers = Vec::new();
     for id in &plan.offers {
@@ -526,17 +527,52 @@ async fn drawable(
             holdings.entry(line).or_default().push(offer);
         }
     }
+    // Customers the contact policy keeps quiet (do-not-disturb, suppressed after refusals)
+    // cannot be treated, so they are not drawn into either arm.
+    let customers: Vec<String> =
+        candidates.iter().map(|c| c.customer_id.clone()).collect::<HashSet<_>>().into_iter().collect();
+    let channel = plan.channels.first().map(|c| c.channel.as_str()).unwrap_or_default();
+    // As of now, or the start of the data's day if that is later: what the ledger holds counts.
+    let at = crate::contact::china_time(now).max(as_of.and_hms_opt(0, 0, 0).unwrap_or_default());
+    let verdicts =
+        crate::contact::verdicts(store, &crate::contact::policy(), &customers, channel, at).await?;
+    let quiet: HashSet<&str> = verdicts
+        .iter()
+        .filter(|(_, v)| {
+            matches!(
+                v,
+                weiwan_decision::contact::Verdict::DoNotDisturb
+                    | weiwan_decision::contact::Verdict::Suppressed { .. }
+            )
+        })
+        .map(|(id, _)| id.as_str())
+        .collect();
     let refs: Vec<&Offer> = offers.iter().collect();
-    let held_out = candidates.iter().filter(|c| held.contains(&c.subscription_id)).count() as u64;
+    let excluded = Excluded {
+        held_elsewhere: candidates.iter().filter(|c| held.contains(&c.subscription_id)).count() as u64,
+        kept_quiet: candidates
+            .iter()
+            .filter(|c| !held.contains(&c.subscription_id) && quiet.contains(c.customer_id.as_str()))
+            .count() as u64,
+    };
     let drawable = candidates
         .into_iter()
-        .filter(|c| !held.contains(&c.subscription_id))
+        .filter(|c| !held.contains(&c.subscription_id) && !quiet.contains(c.customer_id.as_str()))
         .filter_map(|candidate| {
             let holds = holdings.get(&candidate.subscription_id).map(Vec::as_slice).unwrap_or_default();
             assign_offer(&refs, &candidate.eligible, holds).map(|offer| Drawable { candidate, offer })
         })
         .collect();
-    Ok((offers, drawable, held_out))
+    Ok((offers, drawable, excluded))
+}
+
+/// Lines of the target group left out of a draw before offers are matched.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Excluded {
+    /// Held by other campaigns.
+    held_elsewhere: u64,
+    /// Customers the contact policy keeps quiet.
+    kept_quiet: u64,
 }
 
 fn draw(members: &[Drawable], plan: &CampaignPlan, seed: i64) -> Result<Vec<Arm>> {
@@ -560,6 +596,9 @@ pub struct CampaignPreview {
     /// Of those, held by other campaigns (their control groups while the holdout lasts, their
     /// members while they run).
     pub held_elsewhere: u64,
+    /// Of the rest, lines of customers the contact policy keeps quiet (do-not-disturb,
+    /// suppressed after refusals).
+    pub kept_quiet: u64,
     /// Of the rest, lines no offer fits.
     pub no_offer: u64,
     pub treated: u64,
@@ -579,28 +618,31 @@ pub struct CampaignPreview {
     pub sample: Vec<[String; 4]>,
 }
 
-/// Previews a campaign on the tagged 360 table of `as_of`: the draw it would make today and
-/// the take-up, cost and saved revenue expected. Changes nothing.
+/// Previews a campaign on the tagged 360 table of `as_of`: the draw it would make now (the
+/// contact ledger as of `now`) and the take-up, cost and saved revenue expected. Changes
+/// nothing.
 pub async fn preview_campaign(
     store: &dyn Store,
     lake: &weiwan_analytics::Lake,
     campaign_id: &str,
     as_of: NaiveDate,
     sample: usize,
+    now: DateTime<Utc>,
 ) -> Result<CampaignPreview> {
     let record = find_campaign(store, campaign_id).await?;
     let plan = stored_plan(&record)?;
     let segment = find_segment(store, &plan.target_group).await?;
     let all = campaign_candidates(lake, as_of, &segment.query, &[]).await?.len() as u64;
-    let (offers, members, held_out) = drawable(store, lake, campaign_id, &plan, as_of).await?;
+    let (offers, members, excluded) = drawable(store, lake, campaign_id, &plan, as_of, now).await?;
     let arms = draw(&members, &plan, record.seed)?;
     let mut tallies: Vec<PreviewTally> = offers.iter().map(|o| PreviewTally::new(&o.id)).collect();
     let mut preview = CampaignPreview {
         campaign_id: campaign_id.to_owned(),
         as_of: as_of.to_string(),
         target_group: all,
-        held_elsewhere: held_out,
-        no_offer: all - held_out - members.len() as u64,
+        held_elsewhere: excluded.held_elsewhere,
+        kept_quiet: excluded.kept_quiet,
+        no_offer: all - excluded.held_elsewhere - excluded.kept_quiet - members.len() as u64,
         treated: 0,
         control: 0,
         offers: Vec::new(),
@@ -704,7 +746,7 @@ pub async fn act_on_campaign(
         let as_of = request
             .as_of
             .ok_or_else(|| Error::Invalid("as_of: executing needs the date of the data".into()))?;
-        execute(store, lake, &record, as_of, actor, &at, &request.comment).await?;
+        execute(store, lake, &record, as_of, actor, now, &request.comment).await?;
     } else {
         let entry = history(&record, actor, &at, action.code(), next.code(), level, &request.comment);
         let close_tasks = action == CampaignAction::End;
@@ -745,9 +787,10 @@ async fn execute(
     record: &CampaignRecord,
     as_of: NaiveDate,
     actor: &Actor,
-    at: &str,
+    now: DateTime<Utc>,
     comment: &str,
 ) -> Result<()> {
+    let at = &now.to_rfc3339();
     let plan = stored_plan(record)?;
     if as_of < plan.starts_on || as_of > plan.ends_on {
         return Err(Error::Conflict(format!(
@@ -756,7 +799,7 @@ async fn execute(
         )));
     }
     for _ in 0..EXECUTE_ATTEMPTS {
-        let (offers, members, _) = drawable(store, lake, &record.campaign_id, &plan, as_of).await?;
+        let (offers, members, _) = drawable(store, lake, &record.campaign_id, &plan, as_of, now).await?;
         if members.is_empty() {
             return Err(refused(format!(
                 "campaign {}: no line of target group {} on {as_of} is eligible for its offers",
@@ -961,6 +1004,7 @@ pub(crate) async fn accept_offer(
             note: note.to_owned(),
             confirm_suspension: false,
         },
+        contact: crate::contact::ledger_entry(task, actor, weiwan_domain::codes::TaskOutcome::Accepted, now),
     };
     let (task, closed) = match store.accept_offer(&acceptance).await? {
         Accepted::Accepted { task, closed } => (task, closed),

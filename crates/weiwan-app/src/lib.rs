@@ -6,6 +6,7 @@
 pub mod batch;
 pub mod campaigns;
 pub mod churn;
+pub mod contact;
 pub mod error;
 pub mod events;
 pub mod generate;

@@ -53,6 +53,13 @@ pub async fn claim_task(
     now: DateTime<Utc>,
 ) -> Result<TaskRecord> {
     let at = now.to_rfc3339();
+    // A campaign's task is handed out only while the contact policy lets the customer be
+    // contacted (caps across campaigns, suppression after refusals, do-not-disturb).
+    if let Some(task) = store.task(task_id).await?
+        && task.status == TaskStatus::Open.code()
+    {
+        crate::contact::check_campaign_task(store, &task, now).await?;
+    }
     match store.claim_task(task_id, &actor.user_id, &at).await? {
         Claim::Claimed(task) => {
             store
@@ -134,10 +141,15 @@ pub async fn record_outcome(
         note: request.note.clone(),
         confirm_suspension: request.confirm_suspension,
     };
-    let updated = store
-        .record_outcome(&record, outcome.closes_task() || request.confirm_suspension)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("task {task_id}")))?;
+    let closes = outcome.closes_task() || request.confirm_suspension;
+    // A campaign's contacts go into the contact ledger with their outcome, in one transaction.
+    let updated = if weiwan_storage::campaign_of_rule(&task.task.rule_id).is_some() {
+        let contact = crate::contact::ledger_entry(&task, actor, outcome, now);
+        store.record_contact_outcome(&record, closes, &contact).await?
+    } else {
+        store.record_outcome(&record, closes).await?
+    }
+    .ok_or_else(|| Error::NotFound(format!("task {task_id}")))?;
     let detail =
         serde_json::json!({ "outcome": outcome.code(), "confirm_suspension": request.confirm_suspension });
     store.append_audit(&actor.audit(&at, "record_outcome", "task", &task_id.to_string(), detail)).await?;

@@ -282,9 +282,9 @@ async fn preview_campaign(
     who.require(Permission::ReadCampaigns)?;
     let request = body(payload)?;
     let as_of = date("as_of", &request.as_of)?;
-    let (store, lake) = (state.store.clone(), state.lake.clone());
+    let (store, lake, now) = (state.store.clone(), state.lake.clone(), now(&state));
     let preview = on_analytics(&state, async move {
-        uc::preview_campaign(store.as_ref(), &lake, &id, as_of, request.sample.min(100)).await
+        uc::preview_campaign(store.as_ref(), &lake, &id, as_of, request.sample.min(100), now).await
     })
     .await?;
     Ok(Json(preview).into_response())

@@ -125,6 +125,26 @@ pub struct Acceptance {
     pub excluded_offers: Vec<String>,
     /// The outcome to record on the task (`accepted`).
     pub outcome: OutcomeRecord,
+    /// The contact to enter in the ledger.
+    pub contact: ContactEntry,
+}
+
+/// A contact in the ledger 接触记录.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactEntry {
+    pub customer_id: String,
+    pub subscription_id: Option<String>,
+    /// A channel code (`outbound`, `store`, `hotline`, `sms`, `web_hall`).
+    pub channel: String,
+    /// `YYYY-MM-DD HH:MM:SS`, China time.
+    pub at: String,
+    pub campaign_id: Option<String>,
+    pub task_id: Option<i64>,
+    pub user_id: String,
+    /// The task outcome code the contact ended with.
+    pub outcome: String,
+    pub refused: bool,
+    pub transactional: bool,
 }
 
 /// How an acceptance went. Anything but `Accepted` changed nothing.
@@ -243,6 +263,29 @@ pub trait CampaignStore: Send + Sync {
     async fn holdings(&self, subscription_ids: &[String], today: &str) -> Result<Vec<(String, String)>>;
     /// The campaign's tasks with what came of them, by task id.
     async fn campaign_contacts(&self, campaign_id: &str) -> Result<Vec<ContactRow>>;
+
+    /// Records an outcome (as `ServiceStore::record_outcome`) and its contact in the ledger, in
+    /// one transaction. `None` (and nothing stored) when the task does not exist.
+    async fn record_contact_outcome(
+        &self,
+        outcome: &OutcomeRecord,
+        closes: bool,
+        contact: &ContactEntry,
+    ) -> Result<Option<TaskRecord>>;
+    /// The ledger's contacts with these customers at or after `since`, by customer then time.
+    async fn contacts(&self, customer_ids: &[String], since: &str) -> Result<Vec<ContactEntry>>;
+    /// Puts a customer on the do-not-disturb list 免打扰 (`on`) or takes them off; false when
+    /// nothing changed.
+    async fn set_do_not_disturb(
+        &self,
+        customer_id: &str,
+        on: bool,
+        at: &str,
+        by: &str,
+        reason: &str,
+    ) -> Result<bool>;
+    /// Which of these customers are on the do-not-disturb list.
+    async fn do_not_disturb(&self, customer_ids: &[String]) -> Result<Vec<String>>;
 }
 
 /// The rule id of a campaign's tasks: `campaign:<id>`. Their subject is the line, their cause

@@ -9,11 +9,11 @@ use async_trait::async_trait;
 use sqlx::QueryBuilder;
 
 use crate::campaign::{
-    Acceptance, Accepted, CampaignHistoryEntry, CampaignRecord, CampaignStore, ContactRow, Executed,
-    Execution, MemberRecord, OfferRecord, TakeupRecord, campaign_rule_id,
+    Acceptance, Accepted, CampaignHistoryEntry, CampaignRecord, CampaignStore, ContactEntry, ContactRow,
+    Executed, Execution, MemberRecord, OfferRecord, TakeupRecord, campaign_rule_id,
 };
 use crate::error::{Result, db};
-use crate::service::NewTask;
+use crate::service::{NewTask, OutcomeRecord, TaskRecord};
 use crate::service_backend::{Columns, task_record};
 use crate::{PgStore, SqliteStore};
 
@@ -33,6 +33,12 @@ macro_rules! campaign_columns {
 macro_rules! offer_columns {
     () => {
         "offer_id, definition, budget_fen, spent_fen, active, created_by, created_at"
+    };
+}
+
+macro_rules! contact_columns {
+    () => {
+        "customer_id, subscription_id, channel, at, campaign_id, task_id, user_id, outcome, refused, transactional"
     };
 }
 
@@ -74,6 +80,31 @@ macro_rules! campaign_store_impl {
                 .execute(executor)
                 .await
                 .map_err(db("record a campaign change"))?;
+                Ok(())
+            }
+
+            async fn insert_contact(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                c: &ContactEntry,
+            ) -> Result<()> {
+                sqlx::query(concat!(
+                    "INSERT INTO contact_ledger (",
+                    contact_columns!(),
+                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                ))
+                .bind(&c.customer_id)
+                .bind(&c.subscription_id)
+                .bind(&c.channel)
+                .bind(&c.at)
+                .bind(&c.campaign_id)
+                .bind(c.task_id)
+                .bind(&c.user_id)
+                .bind(&c.outcome)
+                .bind(c.refused)
+                .bind(c.transactional)
+                .execute(&mut *conn)
+                .await
+                .map_err(db("enter a contact in the ledger"))?;
                 Ok(())
             }
 
@@ -501,6 +532,7 @@ macro_rules! campaign_store_impl {
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(db("close the customer's other campaign tasks"))?;
+                Self::insert_contact(&mut tx, &a.contact).await?;
                 tx.commit().await.map_err(db("commit an acceptance"))?;
                 let mut closed = closed;
                 closed.sort_unstable();
@@ -568,6 +600,84 @@ macro_rules! campaign_store_impl {
                         read().map_err(db("read a campaign's contacts"))
                     })
                     .collect()
+            }
+
+            async fn record_contact_outcome(
+                &self,
+                outcome: &OutcomeRecord,
+                closes: bool,
+                contact: &ContactEntry,
+            ) -> Result<Option<TaskRecord>> {
+                let mut tx = self.pool.begin().await.map_err(db("begin recording a contact"))?;
+                let Some(task) = Self::record_outcome_in(&mut tx, outcome, closes).await? else {
+                    return Ok(None);
+                };
+                Self::insert_contact(&mut tx, contact).await?;
+                tx.commit().await.map_err(db("commit a contact"))?;
+                Ok(Some(task))
+            }
+
+            async fn contacts(&self, customer_ids: &[String], since: &str) -> Result<Vec<ContactEntry>> {
+                let mut found = Vec::new();
+                for chunk in customer_ids.chunks(IDS_PER_STATEMENT) {
+                    let mut query = QueryBuilder::<$db>::new(concat!(
+                        "SELECT ",
+                        contact_columns!(),
+                        " FROM contact_ledger WHERE at >= "
+                    ));
+                    query.push_bind(since.to_owned());
+                    query.push(" AND customer_id");
+                    push_in(&mut query, chunk);
+                    query.push(concat!(" ORDER BY customer_id", $collate, ", at, id"));
+                    let rows = query.build().fetch_all(&self.pool).await.map_err(db("read the contact ledger"))?;
+                    for row in &rows {
+                        found.push(contact_entry(row)?);
+                    }
+                }
+                Ok(found)
+            }
+
+            async fn set_do_not_disturb(
+                &self,
+                customer_id: &str,
+                on: bool,
+                at: &str,
+                by: &str,
+                reason: &str,
+            ) -> Result<bool> {
+                let done = if on {
+                    sqlx::query(
+                        "INSERT INTO do_not_disturb (customer_id, added_at, added_by, reason) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(customer_id)
+                    .bind(at)
+                    .bind(by)
+                    .bind(reason)
+                    .execute(&self.pool)
+                    .await
+                } else {
+                    sqlx::query("DELETE FROM do_not_disturb WHERE customer_id = $1")
+                        .bind(customer_id)
+                        .execute(&self.pool)
+                        .await
+                };
+                Ok(done.map_err(db("change the do-not-disturb list"))?.rows_affected() == 1)
+            }
+
+            async fn do_not_disturb(&self, customer_ids: &[String]) -> Result<Vec<String>> {
+                let mut found = Vec::new();
+                for chunk in customer_ids.chunks(IDS_PER_STATEMENT) {
+                    let mut query =
+                        QueryBuilder::<$db>::new("SELECT customer_id FROM do_not_disturb WHERE customer_id");
+                    push_in(&mut query, chunk);
+                    let rows = query.build().fetch_all(&self.pool).await.map_err(db("read the do-not-disturb list"))?;
+                    for row in &rows {
+                        found.push(row.text(0).map_err(db("read the do-not-disturb list"))?);
+                    }
+                }
+                found.sort();
+                Ok(found)
             }
         }
     };
@@ -656,6 +766,24 @@ fn member_record(row: &impl Columns) -> Result<MemberRecord> {
         })
     };
     read().map_err(db("read a campaign member"))
+}
+
+fn contact_entry(row: &impl Columns) -> Result<ContactEntry> {
+    let read = || -> sqlx::Result<ContactEntry> {
+        Ok(ContactEntry {
+            customer_id: row.text(0)?,
+            subscription_id: row.opt_text(1)?,
+            channel: row.text(2)?,
+            at: row.text(3)?,
+            campaign_id: row.opt_text(4)?,
+            task_id: row.opt_int(5)?,
+            user_id: row.text(6)?,
+            outcome: row.text(7)?,
+            refused: row.flag(8)?,
+            transactional: row.flag(9)?,
+        })
+    };
+    read().map_err(db("read the contact ledger"))
 }
 
 fn takeup_record(row: &impl Columns) -> Result<TakeupRecord> {

@@ -23,8 +23,8 @@ use weiwan_domain::{TableId, Value};
 
 pub use backend::{PgStore, SqliteStore};
 pub use campaign::{
-    Acceptance, Accepted, CampaignHistoryEntry, CampaignRecord, CampaignStore, ContactRow, Executed,
-    Execution, MemberRecord, OfferRecord, TakeupRecord, campaign_of_rule, campaign_rule_id,
+    Acceptance, Accepted, CampaignHistoryEntry, CampaignRecord, CampaignStore, ContactEntry, ContactRow,
+    Executed, Execution, MemberRecord, OfferRecord, TakeupRecord, campaign_of_rule, campaign_rule_id,
 };
 pub use error::{Error, Result};
 pub use service::{

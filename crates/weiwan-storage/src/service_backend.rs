@@ -122,7 +122,50 @@ macro_rules! service_store_impl {
                     .collect())
             }
 
-            async fn insert_audit<'c, E>(executor: E, entry: &AuditEntry) -> Result<()>
+            /// Records an outcome and, when `closes`, marks the task done, inside the caller's
+            /// transaction. `None` when the task does not exist.
+            pub(crate) async fn record_outcome_in(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                outcome: &OutcomeRecord,
+                closes: bool,
+            ) -> Result<Option<TaskRecord>> {
+                // The update comes first: it both finds the task and takes the write lock. A
+                // task closed before keeps the time it was first closed.
+                let row = sqlx::query(concat!(
+                    "UPDATE tasks SET last_outcome = $2, ",
+                    "status = CASE WHEN $3 THEN 'done' ELSE status END, ",
+                    "closed_at = CASE WHEN $3 AND closed_at IS NULL THEN $4 ELSE closed_at END ",
+                    "WHERE task_id = $1 RETURNING ",
+                    task_columns!()
+                ))
+                .bind(outcome.task_id)
+                .bind(&outcome.outcome)
+                .bind(closes)
+                .bind(&outcome.at)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db("record an outcome"))?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let task = task_record(&row)?;
+                sqlx::query(
+                    "INSERT INTO task_outcomes (task_id, at, user_id, outcome, note, confirm_suspension) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(outcome.task_id)
+                .bind(&outcome.at)
+                .bind(&outcome.user_id)
+                .bind(&outcome.outcome)
+                .bind(&outcome.note)
+                .bind(outcome.confirm_suspension)
+                .execute(&mut *conn)
+                .await
+                .map_err(db("record an outcome"))?;
+                Ok(Some(task))
+            }
+
+            pub(crate) async fn insert_audit<'c, E>(executor: E, entry: &AuditEntry) -> Result<()>
             where
                 E: sqlx::Executor<'c, Database = $db>,
             {
@@ -404,41 +447,11 @@ macro_rules! service_store_impl {
 
             async fn record_outcome(&self, outcome: &OutcomeRecord, closes: bool) -> Result<Option<TaskRecord>> {
                 let mut tx = self.pool.begin().await.map_err(db("begin recording an outcome"))?;
-                // The update comes first: it both finds the task and takes the write lock. A
-                // task closed before keeps the time it was first closed.
-                let row = sqlx::query(concat!(
-                    "UPDATE tasks SET last_outcome = $2, ",
-                    "status = CASE WHEN $3 THEN 'done' ELSE status END, ",
-                    "closed_at = CASE WHEN $3 AND closed_at IS NULL THEN $4 ELSE closed_at END ",
-                    "WHERE task_id = $1 RETURNING ",
-                    task_columns!()
-                ))
-                .bind(outcome.task_id)
-                .bind(&outcome.outcome)
-                .bind(closes)
-                .bind(&outcome.at)
-                .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db("record an outcome"))?;
-                let Some(row) = row else {
-                    return Ok(None);
-                };
-                let task = task_record(&row)?;
-                sqlx::query(
-                    "INSERT INTO task_outcomes (task_id, at, user_id, outcome, note, confirm_suspension) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(outcome.task_id)
-                .bind(&outcome.at)
-                .bind(&outcome.user_id)
-                .bind(&outcome.outcome)
-                .bind(&outcome.note)
-                .bind(outcome.confirm_suspension)
-                .execute(&mut *tx)
-                .await
-                .map_err(db("record an outcome"))?;
-                tx.commit().await.map_err(db("commit an outcome"))?;
-                Ok(Some(task))
+                let task = Self::record_outcome_in(&mut tx, outcome, closes).await?;
+                if task.is_some() {
+                    tx.commit().await.map_err(db("commit an outcome"))?;
+                }
+                Ok(task)
             }
 
             async fn outcomes(&self, task_id: i64) -> Result<Vec<OutcomeRecord>> {

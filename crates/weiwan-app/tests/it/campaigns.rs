@@ -192,7 +192,7 @@ async fn a_campaign_goes_from_plan_to_evaluation_with_approvals_budgets_and_excl
     )
     .await
     .expect("edit");
-    let preview = preview_campaign(store, &lake, id, date("2026-11-01"), 5).await.expect("preview");
+    let preview = preview_campaign(store, &lake, id, date("2026-11-01"), 5, now()).await.expect("preview");
     assert!(preview.treated > 100 && preview.control > 0, "{preview:?}");
     assert_eq!(preview.sample.len(), 5);
     assert_eq!(
@@ -373,7 +373,8 @@ async fn concurrent_campaigns_never_share_a_line_or_a_control_group() {
     create_campaign(store.as_ref(), "c", &plan("vips", &["service_pack_discount"]), None, &planner(), now())
         .await
         .expect("c");
-    let preview = preview_campaign(store.as_ref(), &lake, "c", date("2026-11-01"), 0).await.expect("preview");
+    let preview =
+        preview_campaign(store.as_ref(), &lake, "c", date("2026-11-01"), 0, now()).await.expect("preview");
     assert_eq!(preview.treated + preview.control, 0, "{preview:?}");
     assert!(preview.held_elsewhere > 0);
 }
@@ -491,4 +492,146 @@ async fn an_effect_put_into_the_data_is_recovered_by_the_evaluation() {
             < 1e-9,
         "the estimate moved by exactly the effect put in"
     );
+}
+
+#[tokio::test]
+async fn caps_and_suppression_hold_across_two_campaigns_and_three_channels() {
+    let (_work, store, lake) = setup().await;
+    let store = store.as_ref();
+    // A customer with two active lines: campaign A works one line, campaign B the other.
+    let table = weiwan_domain::TableId::Subscriptions.table();
+    let lines = store.dump_table(weiwan_domain::TableId::Subscriptions).await.expect("lines");
+    let mut by_customer: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for row in &lines {
+        if row[table.index("status")].as_text() == Some("active") {
+            let customer = row[table.index("customer_id")].as_text().expect("customer").to_owned();
+            by_customer
+                .entry(customer)
+                .or_default()
+                .push(row[table.index("subscription_id")].as_text().expect("id").to_owned());
+        }
+    }
+    let (customer, pair) =
+        by_customer.into_iter().find(|(_, lines)| lines.len() >= 2).expect("a customer with two lines");
+    let three_channels = |id: &str, line: &str| {
+        let mut p = plan(&format!("line_{id}"), &["service_pack_discount"]);
+        p.channels.push(ChannelScript {
+            channel: "hotline".into(),
+            script_zh: "热线".into(),
+            script_en: "Hotline".into(),
+        });
+        p.holdout_share = 0.02;
+        p.approval_levels = 1;
+        (p, line.to_owned())
+    };
+    for (id, line) in [("a", &pair[0]), ("b", &pair[1])] {
+        let segment = weiwan_app::Segment {
+            name: format!("line_{id}"),
+            description: String::new(),
+            schedule: weiwan_app::Schedule::None,
+            query: parse_conditions(&[format!("subscription_id={line}")]).expect("condition"),
+        };
+        save_segment(store, &lake, &segment, false, now()).await.expect("save");
+        let (p, _) = three_channels(id, line);
+        create_campaign(store, id, &p, None, &planner(), now()).await.expect("create");
+        let request = ActionRequest { comment: String::new(), as_of: Some(date("2026-11-01")) };
+        for (action, who) in [
+            (CampaignAction::Submit, planner()),
+            (CampaignAction::Approve, actor("u-a1", "approver")),
+            (CampaignAction::Execute, planner()),
+        ] {
+            act_on_campaign(store, &lake, id, action, &request, &who, now()).await.expect("act");
+        }
+    }
+    let task = |campaign: &str, channel: &str| {
+        let filter = TaskFilter { rule_id: Some(format!("campaign:{campaign}")), ..TaskFilter::default() };
+        let channel = channel.to_owned();
+        async move {
+            store
+                .tasks(&filter)
+                .await
+                .expect("tasks")
+                .into_iter()
+                .find(|t| t.task.cause == channel)
+                .expect("task")
+                .task_id
+        }
+    };
+    let outcome =
+        |code: &str| OutcomeRequest { outcome: code.into(), note: String::new(), confirm_suspension: false };
+    let manager = actor("u-m", "manager");
+
+    // Two outbound calls on A's line (not reached, then considering: the task stays open) use
+    // the customer's outbound cap of 2 a month: B's outbound task for the other line is refused.
+    let a_call = task("a", "outbound").await;
+    record_outcome(store, &manager, a_call, &outcome("not_reached"), now()).await.expect("first call");
+    record_outcome(store, &manager, a_call, &outcome("considering"), now()).await.expect("second call");
+    let b_call = task("b", "outbound").await;
+    let err = weiwan_app::tasks::claim_task(store, &manager, b_call, now()).await.expect_err("cap reached");
+    assert!(err.to_string().contains("at most 2 outbound contacts a month"), "{err}");
+    assert!(err.to_string().contains("外呼每月最多2次"), "{err}");
+    assert_eq!(store.task(b_call).await.expect("task").expect("b").status, "open", "not handed out");
+
+    // Other channels have their own caps: B's store visit goes ahead, and the customer refuses;
+    // then A's hotline call, refused again. Two refusals in 30 days: quiet for 60 days, on
+    // every channel and in both campaigns.
+    let clerk = actor("u-clerk", "clerk");
+    record_outcome(store, &clerk, task("b", "store").await, &outcome("refused"), now()).await.expect("store");
+    let agent = actor("u-agent", "agent");
+    record_outcome(store, &agent, task("a", "hotline").await, &outcome("refused"), now())
+        .await
+        .expect("hotline");
+    for (campaign, channel) in [("a", "store"), ("b", "hotline")] {
+        let err = weiwan_app::tasks::claim_task(store, &clerk, task(campaign, channel).await, now())
+            .await
+            .expect_err("suppressed");
+        assert!(
+            err.to_string().contains("refused repeatedly: no marketing contact before 2026-12-31"),
+            "{campaign} {channel}: {err}"
+        );
+    }
+    // The ledger has the four contacts, from both campaigns and three channels.
+    let ledger =
+        store.contacts(std::slice::from_ref(&customer), "2026-01-01 00:00:00").await.expect("ledger");
+    let seen: Vec<(Option<&str>, &str, &str)> =
+        ledger.iter().map(|c| (c.campaign_id.as_deref(), c.channel.as_str(), c.outcome.as_str())).collect();
+    assert_eq!(
+        seen,
+        [
+            (Some("a"), "outbound", "not_reached"),
+            (Some("a"), "outbound", "considering"),
+            (Some("b"), "store", "refused"),
+            (Some("a"), "hotline", "refused"),
+        ]
+    );
+    // A new campaign does not draw a suppressed customer into either arm.
+    act_on_campaign(store, &lake, "a", CampaignAction::End, &ActionRequest::default(), &planner(), now())
+        .await
+        .expect("end a");
+    let (again, _) = three_channels("a", &pair[0]);
+    create_campaign(store, "a2", &again, None, &planner(), now()).await.expect("create");
+    let preview = preview_campaign(store, &lake, "a2", date("2026-11-01"), 0, now()).await.expect("preview");
+    assert_eq!((preview.kept_quiet, preview.treated + preview.control), (1, 0), "{preview:?}");
+
+    // Do-not-disturb keeps any other customer quiet too, and is audited.
+    let other = lines
+        .iter()
+        .map(|row| row[table.index("customer_id")].as_text().expect("customer").to_owned())
+        .find(|c| *c != customer)
+        .expect("another customer");
+    assert!(
+        weiwan_app::contact::set_do_not_disturb(store, &other, true, "asked on the hotline", &agent, now())
+            .await
+            .expect("dnd")
+    );
+    let verdicts = weiwan_app::contact::verdicts(
+        store,
+        &weiwan_app::contact::policy(),
+        std::slice::from_ref(&other),
+        "sms",
+        weiwan_app::contact::china_time(now()),
+    )
+    .await
+    .expect("verdicts");
+    assert_eq!(verdicts[&other], weiwan_decision::contact::Verdict::DoNotDisturb);
 }

@@ -74,7 +74,8 @@ pub async fn run(action: CampaignAction, config: &StoreConfig) -> anyhow::Result
             }
         }
         CampaignAction::Preview { id, as_of, sample, format } => {
-            let preview = preview_campaign(store, &lake, &id, parse_date(&as_of)?, sample).await?;
+            let preview =
+                preview_campaign(store, &lake, &id, parse_date(&as_of)?, sample, crate::clock::now()).await?;
             match format {
                 Output::Json => println!("{}", serde_json::to_string_pretty(&preview)?),
                 Output::Text => print_preview(&preview),

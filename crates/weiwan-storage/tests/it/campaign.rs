@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use weiwan_storage::{
-    Acceptance, Accepted, CampaignHistoryEntry, CampaignRecord, Executed, Execution, MemberRecord, NewTask,
-    OfferRecord, OutcomeRecord, Store, TaskFilter, campaign_rule_id,
+    Acceptance, Accepted, CampaignHistoryEntry, CampaignRecord, ContactEntry, Executed, Execution,
+    MemberRecord, NewTask, OfferRecord, OutcomeRecord, Store, TaskFilter, campaign_rule_id,
 };
 
 fn offer(id: &str, budget_fen: Option<i64>) -> OfferRecord {
@@ -133,6 +133,22 @@ fn acceptance(campaign: &str, task_id: i64, line: &str, offer: &str, cost_fen: i
             note: String::new(),
             confirm_suspension: false,
         },
+        contact: contact(line, "store", "2026-11-02 10:00:00", "accepted"),
+    }
+}
+
+fn contact(line: &str, channel: &str, at: &str, outcome: &str) -> ContactEntry {
+    ContactEntry {
+        customer_id: format!("C-{line}"),
+        subscription_id: Some(line.to_owned()),
+        channel: channel.to_owned(),
+        at: at.to_owned(),
+        campaign_id: Some("c".to_owned()),
+        task_id: None,
+        user_id: "u-clerk".to_owned(),
+        outcome: outcome.to_owned(),
+        refused: outcome == "refused",
+        transactional: false,
     }
 }
 
@@ -352,4 +368,59 @@ pub async fn an_offer_the_customer_holds_excludes_another(store: Arc<dyn Store>)
     assert_eq!(refused, Accepted::Excluded { offer_id: "o-excluded".to_owned() });
     assert_eq!(store.task(second).await.expect("task").expect("exists").status, "open", "nothing changed");
     assert_eq!(store.find_campaign("e2").await.expect("e2").expect("e2").spent_fen, 0);
+}
+
+pub async fn contacts_are_entered_in_the_ledger_with_their_outcome(store: Arc<dyn Store>) {
+    assert_eq!(
+        run(store.as_ref(), "c", 100_000, &[("S1", "treated"), ("S2", "treated")]).await,
+        Executed::Started { tasks: 4 }
+    );
+    let outbound = task_of(store.as_ref(), "c", "S1", "outbound").await;
+    let outcome = OutcomeRecord {
+        task_id: outbound,
+        at: "2026-11-02T10:00:00+08:00".to_owned(),
+        user_id: "u-m1".to_owned(),
+        outcome: "refused".to_owned(),
+        note: String::new(),
+        confirm_suspension: false,
+    };
+    let refused = contact("S1", "outbound", "2026-11-02 10:00:00", "refused");
+    let task = store.record_contact_outcome(&outcome, true, &refused).await.expect("record").expect("task");
+    assert_eq!(task.status, "done");
+    assert_eq!(store.outcomes(outbound).await.expect("outcomes").len(), 1);
+    // No task: nothing is entered.
+    let mut missing = outcome.clone();
+    missing.task_id = 999_999;
+    assert!(store.record_contact_outcome(&missing, true, &refused).await.expect("record").is_none());
+    // An acceptance enters its contact too.
+    let store_task = task_of(store.as_ref(), "c", "S2", "store").await;
+    assert!(store.create_offers(&[offer("o1", None)]).await.expect("offer").is_empty());
+    let accepted = store.accept_offer(&acceptance("c", store_task, "S2", "o1", 0)).await.expect("accept");
+    assert!(matches!(accepted, Accepted::Accepted { .. }), "{accepted:?}");
+    let ledger =
+        store.contacts(&["C-S1".into(), "C-S2".into()], "2026-11-01 00:00:00").await.expect("ledger");
+    let seen: Vec<(&str, &str, bool)> =
+        ledger.iter().map(|c| (c.customer_id.as_str(), c.channel.as_str(), c.refused)).collect();
+    assert_eq!(seen, [("C-S1", "outbound", true), ("C-S2", "store", false)]);
+    assert!(
+        store.contacts(&["C-S1".into()], "2026-11-03 00:00:00").await.expect("ledger").is_empty(),
+        "since"
+    );
+
+    // The do-not-disturb list.
+    assert!(
+        store
+            .set_do_not_disturb("C-S1", true, "2026-11-02T10:00:00+08:00", "u-agent", "asked")
+            .await
+            .expect("on")
+    );
+    assert!(
+        !store
+            .set_do_not_disturb("C-S1", true, "2026-11-02T10:00:00+08:00", "u-agent", "again")
+            .await
+            .expect("on")
+    );
+    assert_eq!(store.do_not_disturb(&["C-S1".into(), "C-S2".into()]).await.expect("dnd"), ["C-S1"]);
+    assert!(store.set_do_not_disturb("C-S1", false, "", "u-agent", "").await.expect("off"));
+    assert!(store.do_not_disturb(&["C-S1".into()]).await.expect("dnd").is_empty());
 }

@@ -246,6 +246,7 @@ macro_rules! store_conformance_suite {
                 an_execution_refuses_lines_another_campaign_holds_and_stores_nothing,
                 an_acceptance_keeps_budgets_and_exclusions,
                 an_offer_the_customer_holds_excludes_another,
+                contacts_are_entered_in_the_ledger_with_their_outcome,
             );
         }
     };
