@@ -1009,6 +1009,11 @@ pub(crate) async fn accept_offer(
     let (task, closed) = match store.accept_offer(&acceptance).await? {
         Accepted::Accepted { task, closed } => (task, closed),
         Accepted::NotFound => return Err(Error::NotFound(format!("task {task_id}"))),
+        Accepted::NotRunning { status } => {
+            return Err(Error::Conflict(format!(
+                "campaign {campaign_id} is {status}: offers are not taken now"
+            )));
+        }
         Accepted::TaskDone => return Err(Error::Conflict(format!("task {task_id} is done"))),
         Accepted::AlreadyTaken => {
             return Err(Error::Conflict(format!("the customer took campaign {campaign_id}'s offer already")));

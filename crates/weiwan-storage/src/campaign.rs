@@ -157,6 +157,10 @@ pub enum Accepted {
         closed: Vec<i64>,
     },
     NotFound,
+    /// The campaign is not running (paused or ended meanwhile).
+    NotRunning {
+        status: String,
+    },
     TaskDone,
     /// The customer took this campaign's offer already (on another channel's task).
     AlreadyTaken,

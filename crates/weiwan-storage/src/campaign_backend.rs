@@ -49,7 +49,7 @@ macro_rules! takeup_columns {
 }
 
 macro_rules! campaign_store_impl {
-    ($store:ident, $db:ty, $collate:literal, $serialize:literal) => {
+    ($store:ident, $db:ty, $collate:literal, $serialize:literal, $for_update:literal) => {
         /// Appends ` IN ($n, …)` with the ids bound.
         fn push_in(query: &mut QueryBuilder<$db>, ids: &[String]) {
             query.push(" IN (");
@@ -426,6 +426,23 @@ macro_rules! campaign_store_impl {
             async fn accept_offer(&self, a: &Acceptance) -> Result<Accepted> {
                 // Dropping the transaction on an early return rolls everything back.
                 let mut tx = self.pool.begin().await.map_err(db("begin an acceptance"))?;
+                // The campaign's row is locked first, as ending or pausing it does: acceptances of
+                // one campaign take turns with each other and with its end, so none can hold a
+                // task another waits for while waiting for what that one holds (a deadlock on
+                // PostgreSQL), and none is taken after the campaign stopped.
+                let status: Option<String> = sqlx::query_scalar(concat!(
+                    "SELECT status FROM campaigns WHERE campaign_id = $1",
+                    $for_update
+                ))
+                .bind(&a.campaign_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db("lock the campaign"))?;
+                match status.as_deref() {
+                    Some("running") => {}
+                    Some(other) => return Ok(Accepted::NotRunning { status: other.to_owned() }),
+                    None => return Ok(Accepted::NotFound),
+                }
                 let row = sqlx::query(concat!(
                     "UPDATE tasks SET status = 'done', last_outcome = 'accepted', closed_at = $2 ",
                     "WHERE task_id = $1 AND status <> 'done' RETURNING ",
@@ -686,8 +703,9 @@ macro_rules! campaign_store_impl {
 mod sqlite {
     use super::*;
     // The DELETE that follows the lock statement is the transaction's first write, which
-    // makes other writers wait: SQLite needs no lock statement of its own.
-    campaign_store_impl!(SqliteStore, sqlx::Sqlite, "", "SELECT 1");
+    // makes other writers wait: SQLite needs no lock statement of its own, nor row locks
+    // (`FOR UPDATE`): it has one writer at a time.
+    campaign_store_impl!(SqliteStore, sqlx::Sqlite, "", "SELECT 1", "");
 }
 
 mod postgres {
@@ -696,7 +714,8 @@ mod postgres {
         PgStore,
         sqlx::Postgres,
         " COLLATE \"C\"",
-        "LOCK TABLE holdouts IN SHARE ROW EXCLUSIVE MODE"
+        "LOCK TABLE holdouts IN SHARE ROW EXCLUSIVE MODE",
+        " FOR UPDATE"
     );
 }
 

@@ -333,6 +333,17 @@ pub async fn an_acceptance_keeps_budgets_and_exclusions(store: Arc<dyn Store>) {
     assert_eq!(spent, 12_000);
     assert_eq!(store.find_campaign("c").await.expect("c").expect("c").spent_fen, 12_000);
     assert_eq!(store.takeups("c").await.expect("takeups").len(), 2);
+    // A paused campaign takes no acceptance.
+    assert!(
+        store
+            .transition_campaign(&entry("c", "pause", "running", "paused"), 0, 0, false)
+            .await
+            .expect("pause")
+    );
+    let s4 = task_of(store.as_ref(), "c", "S4", "store").await;
+    let paused = store.accept_offer(&acceptance("c", s4, "S4", "o1", 1_000)).await.expect("paused");
+    assert_eq!(paused, Accepted::NotRunning { status: "paused".to_owned() });
+    assert_eq!(store.task(s4).await.expect("task").expect("s4").status, "open");
     let contacts = store.campaign_contacts("c").await.expect("contacts");
     assert_eq!(contacts.len(), 8);
     assert_eq!(contacts.iter().filter(|c| c.accepted).count(), 2);
@@ -423,4 +434,45 @@ pub async fn contacts_are_entered_in_the_ledger_with_their_outcome(store: Arc<dy
     assert_eq!(store.do_not_disturb(&["C-S1".into(), "C-S2".into()]).await.expect("dnd"), ["C-S1"]);
     assert!(store.set_do_not_disturb("C-S1", false, "", "u-agent", "").await.expect("off"));
     assert!(store.do_not_disturb(&["C-S1".into()]).await.expect("dnd").is_empty());
+}
+
+pub async fn concurrent_acceptances_lose_and_double_nothing(store: Arc<dyn Store>) {
+    // 50 treated lines, each with an outbound and a store task; 100 clients accept at once,
+    // two per line (one on each channel's task).
+    assert!(store.create_offers(&[offer("o1", None)]).await.expect("offer").is_empty());
+    let lines: Vec<String> = (0..50).map(|n| format!("S{n:02}")).collect();
+    let members: Vec<(&str, &str)> = lines.iter().map(|l| (l.as_str(), "treated")).collect();
+    assert_eq!(run(store.as_ref(), "c", 1_000_000, &members).await, Executed::Started { tasks: 100 });
+    let mut clients = Vec::new();
+    for line in &lines {
+        for channel in ["outbound", "store"] {
+            let task_id = task_of(store.as_ref(), "c", line, channel).await;
+            let (store, line) = (store.clone(), line.clone());
+            clients.push(tokio::spawn(async move {
+                let mut a = acceptance("c", task_id, &line, "o1", 1_000);
+                a.channel = channel.to_owned();
+                store.accept_offer(&a).await
+            }));
+        }
+    }
+    let mut accepted = 0;
+    for client in clients {
+        match client.await.expect("joined").expect("no database error") {
+            Accepted::Accepted { .. } => accepted += 1,
+            Accepted::TaskDone | Accepted::AlreadyTaken => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(accepted, 50, "one acceptance per line");
+    assert_eq!(store.takeups("c").await.expect("takeups").len(), 50);
+    assert_eq!(store.find_campaign("c").await.expect("c").expect("c").spent_fen, 50_000);
+    assert_eq!(store.find_offer("o1").await.expect("o1").expect("o1").spent_fen, 50_000);
+    let open = TaskFilter {
+        rule_id: Some(campaign_rule_id("c")),
+        status: Some("open".into()),
+        ..TaskFilter::default()
+    };
+    assert_eq!(store.count_tasks(&open).await.expect("count"), 0);
+    let ids: Vec<String> = lines.iter().map(|l| format!("C-{l}")).collect();
+    assert_eq!(store.contacts(&ids, "2026-01-01 00:00:00").await.expect("ledger").len(), 50);
 }
