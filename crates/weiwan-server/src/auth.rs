@@ -52,6 +52,9 @@ pub enum Permission {
     PlanCampaigns,
     /// Approve or reject submitted campaigns.
     ApproveCampaigns,
+    /// Put a customer in scope on the do-not-disturb list 免打扰, or take them off, as the
+    /// customer asks (managers, store clerks, hotline agents).
+    ManageContactPreferences,
 }
 
 /// The permission table. Least privilege: administrators manage users and read the audit log
@@ -69,6 +72,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         ReadCampaigns => matches!(role, Planner | Approver | Analyst),
         PlanCampaigns => role == Planner,
         ApproveCampaigns => role == Approver,
+        ManageContactPreferences => matches!(role, Manager | Clerk | Agent),
     }
 }
 

@@ -40,9 +40,19 @@ use crate::error::{ApiError, ErrorBody};
         clone_campaign,
         preview_campaign,
         act_on_campaign,
-        evaluate_campaign
+        evaluate_campaign,
+        do_not_disturb
     ),
-    components(schemas(NewOffers, NewCampaign, EditCampaign, CloneRequest, PreviewRequest, ActionBody))
+    components(schemas(
+        NewOffers,
+        NewCampaign,
+        EditCampaign,
+        CloneRequest,
+        PreviewRequest,
+        ActionBody,
+        DoNotDisturbBody,
+        DoNotDisturbView
+    ))
 )]
 pub struct CampaignApiDoc;
 
@@ -57,6 +67,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/campaigns/{id}/preview", post(preview_campaign))
         .route("/api/v1/campaigns/{id}/actions/{action}", post(act_on_campaign))
         .route("/api/v1/campaigns/{id}/evaluation", get(evaluate_campaign))
+        .route("/api/v1/customers/{id}/do-not-disturb", axum::routing::put(do_not_disturb))
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -352,4 +363,60 @@ async fn evaluate_campaign(
         on_analytics(&state, async move { uc::evaluate_campaign(store.as_ref(), &lake, &id, as_of).await })
             .await?;
     Ok(Json(evaluation).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contact preferences
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DoNotDisturbBody {
+    /// true: no marketing contact at all; false: take the customer off the list.
+    pub on: bool,
+    /// What the customer said (at most 200 characters).
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct DoNotDisturbView {
+    pub customer_id: String,
+    pub on: bool,
+    /// Whether this request changed the list.
+    pub changed: bool,
+}
+
+/// Puts a customer on the do-not-disturb list 免打扰 or takes them off, as the customer asks:
+/// campaigns then neither contact nor draw them. Audited.
+#[utoipa::path(put, path = "/api/v1/customers/{id}/do-not-disturb", request_body = DoNotDisturbBody,
+    responses((status = 200, body = DoNotDisturbView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn do_not_disturb(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    payload: Result<Json<DoNotDisturbBody>, JsonRejection>,
+) -> ApiResult<Json<DoNotDisturbView>> {
+    who.require(Permission::ManageContactPreferences)?;
+    let request = body(payload)?;
+    let not_found = || ApiError::NotFound(format!("customer {id}"));
+    let subject = state
+        .store
+        .customer_subjects(std::slice::from_ref(&id))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(not_found)?;
+    if !who.may_see_customer(&subject.branch_id, subject.manager_id.as_deref()) {
+        return Err(not_found());
+    }
+    let changed = weiwan_app::contact::set_do_not_disturb(
+        state.store.as_ref(),
+        &id,
+        request.on,
+        &request.reason,
+        &actor(&who),
+        now(&state),
+    )
+    .await?;
+    Ok(Json(DoNotDisturbView { customer_id: id, on: request.on, changed }))
 }

@@ -339,6 +339,19 @@ async fn every_role_against_every_endpoint() {
             Some(json!({"comment": "ok"})),
             [NO, NO, OK, NO, NO, NO, NO, NO],
         ),
+        // C1 is M1's customer in branch B1; the agent is province-wide.
+        (
+            Method::PUT,
+            "/api/v1/customers/C1/do-not-disturb".into(),
+            Some(json!({"on": true, "reason": "asked"})),
+            [NO, NO, NO, OK, OK, OK, NO, NO],
+        ),
+        (
+            Method::PUT,
+            "/api/v1/customers/C2/do-not-disturb".into(),
+            Some(json!({"on": false})),
+            [NO, NO, NO, GONE, GONE, OK, NO, NO],
+        ),
         (
             Method::POST,
             "/api/v1/campaigns/m1/clone".into(),
