@@ -18,6 +18,7 @@ pub mod alert;
 pub mod campaign;
 pub mod contact;
 pub mod experiment;
+pub mod nbo;
 pub mod offers;
 pub mod rules;
 pub mod suspend;
