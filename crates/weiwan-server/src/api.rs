@@ -18,7 +18,7 @@ use weiwan_app::events::{EventSender, IncomingEvent};
 use weiwan_app::tasks::{Actor, CustomerCard, OutcomeRequest, TaskRecordView};
 use weiwan_domain::TableId;
 use weiwan_domain::codes::{Role, TaskPriority, TaskQueue, TaskStatus};
-use weiwan_storage::{AuditEntry, AuditFilter, TaskFilter, UserRecord};
+use weiwan_storage::{AuditEntry, AuditFilter, SubjectRecord, TaskFilter, UserRecord};
 
 use crate::AppState;
 use crate::auth::{self, Permission, Principal, SESSION_COOKIE, SESSION_HOURS};
@@ -581,21 +581,27 @@ async fn customer(
 ) -> ApiResult<Json<CustomerCard>> {
     who.require(Permission::ViewCustomer)?;
     let not_found = || ApiError::NotFound(format!("customer {id}"));
-    let subject = state
-        .store
-        .customer_subjects(std::slice::from_ref(&id))
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(not_found)?;
-    if !who.may_see_customer(&subject.branch_id, subject.manager_id.as_deref()) {
-        return Err(not_found());
-    }
+    customer_in_scope(&state, &who, &id).await?;
     let reveal = who.reveals();
     let card =
         weiwan_app::tasks::customer_card(state.store.as_ref(), &id, reveal).await?.ok_or_else(not_found)?;
     audit(&state, &who, "view_customer", "customer", &id, serde_json::json!({ "masked": !reveal })).await?;
     Ok(Json(card))
+}
+
+/// A customer the caller may see; one outside their scope answers 404, as if it did not exist.
+pub(crate) async fn customer_in_scope(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+) -> ApiResult<SubjectRecord> {
+    let not_found = || ApiError::NotFound(format!("customer {id}"));
+    let subject =
+        state.store.customer_subjects(&[id.to_owned()]).await?.into_iter().next().ok_or_else(not_found)?;
+    if !who.may_see_customer(&subject.branch_id, subject.manager_id.as_deref()) {
+        return Err(not_found());
+    }
+    Ok(subject)
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]

@@ -398,17 +398,7 @@ async fn do_not_disturb(
 ) -> ApiResult<Json<DoNotDisturbView>> {
     who.require(Permission::ManageContactPreferences)?;
     let request = body(payload)?;
-    let not_found = || ApiError::NotFound(format!("customer {id}"));
-    let subject = state
-        .store
-        .customer_subjects(std::slice::from_ref(&id))
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(not_found)?;
-    if !who.may_see_customer(&subject.branch_id, subject.manager_id.as_deref()) {
-        return Err(not_found());
-    }
+    crate::api::customer_in_scope(&state, &who, &id).await?;
     let changed = weiwan_app::contact::set_do_not_disturb(
         state.store.as_ref(),
         &id,
