@@ -85,6 +85,9 @@ pub struct OutcomeRequest {
     pub outcome: String,
     pub note: String,
     pub confirm_suspension: bool,
+    /// The client's id for this outcome (1 to 64 characters): sending it again, after a
+    /// timeout or a double click, records nothing twice and answers with the task as it is.
+    pub request_id: Option<String>,
 }
 
 /// Records what came of a task. An open task is claimed for the actor first; a task held by
@@ -101,7 +104,15 @@ pub async fn record_outcome(
     if request.note.chars().count() > 500 {
         return Err(Error::Invalid("note: at most 500 characters".into()));
     }
+    if let Some(id) = &request.request_id
+        && (id.is_empty() || id.chars().count() > 64)
+    {
+        return Err(Error::Invalid("request_id: 1 to 64 characters".into()));
+    }
     let task = store.task(task_id).await?.ok_or_else(|| Error::NotFound(format!("task {task_id}")))?;
+    if let Some(replayed) = replay(store, task_id, request).await? {
+        return Ok(replayed);
+    }
     if request.confirm_suspension {
         if task.task.rule_id != VIP_ARREARS_RULE {
             return Err(Error::Invalid(format!(
@@ -130,7 +141,22 @@ pub async fn record_outcome(
         TaskStatus::Claimed => {}
     }
     if outcome == TaskOutcome::Accepted {
-        return crate::campaigns::accept_offer(store, &task, &request.note, actor, now).await;
+        let accepted = crate::campaigns::accept_offer(
+            store,
+            &task,
+            &request.note,
+            request.request_id.clone(),
+            actor,
+            now,
+        )
+        .await;
+        // A concurrent retry of the same acceptance finds the task done: it was this request.
+        if let Err(Error::Conflict(_)) = &accepted
+            && let Some(replayed) = replay(store, task_id, request).await?
+        {
+            return Ok(replayed);
+        }
+        return accepted;
     }
     let at = now.to_rfc3339();
     let record = OutcomeRecord {
@@ -140,6 +166,7 @@ pub async fn record_outcome(
         outcome: outcome.code().to_owned(),
         note: request.note.clone(),
         confirm_suspension: request.confirm_suspension,
+        request_id: request.request_id.clone(),
     };
     let closes = outcome.closes_task() || request.confirm_suspension;
     // A campaign's contacts go into the contact ledger with their outcome, in one transaction.
@@ -154,6 +181,21 @@ pub async fn record_outcome(
         serde_json::json!({ "outcome": outcome.code(), "confirm_suspension": request.confirm_suspension });
     store.append_audit(&actor.audit(&at, "record_outcome", "task", &task_id.to_string(), detail)).await?;
     Ok(updated)
+}
+
+/// The task as it is when the request's id was recorded before, on this task; a request id used
+/// on another task is refused.
+async fn replay(store: &dyn Store, task_id: i64, request: &OutcomeRequest) -> Result<Option<TaskRecord>> {
+    let Some(id) = &request.request_id else {
+        return Ok(None);
+    };
+    match store.outcome_request(id).await? {
+        None => Ok(None),
+        Some(recorded) if recorded == task_id => Ok(store.task(task_id).await?),
+        Some(other) => {
+            Err(Error::Conflict(format!("request_id {id:?} was used for task {other}, not task {task_id}")))
+        }
+    }
 }
 
 /// 不轻易停机: may billing suspend this line now? For a protected (VIP) tier, only once the

@@ -741,6 +741,10 @@ pub struct OutcomeBody {
     /// On a vip_arrears task, after reminding the customer: billing may now suspend.
     #[serde(default)]
     pub confirm_suspension: bool,
+    /// The client's id for this outcome (1 to 64 characters): a retry with the same id records
+    /// nothing twice and answers with the task as it is.
+    #[serde(default)]
+    pub request_id: Option<String>,
 }
 
 /// Records what came of a task (claiming it first if it was open).
@@ -759,6 +763,7 @@ async fn record_outcome(
         outcome: request.outcome,
         note: request.note,
         confirm_suspension: request.confirm_suspension,
+        request_id: request.request_id,
     };
     let task =
         weiwan_app::tasks::record_outcome(state.store.as_ref(), &actor(&who), id, &request, (state.clock)())

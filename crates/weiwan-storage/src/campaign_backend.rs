@@ -13,8 +13,9 @@ use crate::campaign::{
     Executed, Execution, MemberRecord, OfferRecord, TakeupRecord, campaign_rule_id,
 };
 use crate::error::{Result, db};
+use crate::service::ServiceStore;
 use crate::service::{NewTask, OutcomeRecord, TaskRecord};
-use crate::service_backend::{Columns, task_record};
+use crate::service_backend::{Columns, Recorded, task_record};
 use crate::{PgStore, SqliteStore};
 
 /// Ids per `IN (…)` list.
@@ -523,20 +524,10 @@ macro_rules! campaign_store_impl {
                     .execute(&mut *tx)
                     .await
                     .map_err(db("record a take-up"))?;
-                let o = &a.outcome;
-                sqlx::query(
-                    "INSERT INTO task_outcomes (task_id, at, user_id, outcome, note, confirm_suspension) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(o.task_id)
-                .bind(&o.at)
-                .bind(&o.user_id)
-                .bind(&o.outcome)
-                .bind(&o.note)
-                .bind(o.confirm_suspension)
-                .execute(&mut *tx)
-                .await
-                .map_err(db("record an outcome"))?;
+                if !Self::insert_outcome(&mut tx, &a.outcome).await? {
+                    // The same request was recorded meanwhile: nothing more to do.
+                    return Ok(Accepted::TaskDone);
+                }
                 // The customer's other tasks of this campaign (other channels) are done too:
                 // closed without an outcome of their own, so nothing is counted twice.
                 let closed: Vec<i64> = sqlx::query_scalar(
@@ -626,12 +617,19 @@ macro_rules! campaign_store_impl {
                 contact: &ContactEntry,
             ) -> Result<Option<TaskRecord>> {
                 let mut tx = self.pool.begin().await.map_err(db("begin recording a contact"))?;
-                let Some(task) = Self::record_outcome_in(&mut tx, outcome, closes).await? else {
-                    return Ok(None);
-                };
-                Self::insert_contact(&mut tx, contact).await?;
-                tx.commit().await.map_err(db("commit a contact"))?;
-                Ok(Some(task))
+                match Self::record_outcome_in(&mut tx, outcome, closes).await? {
+                    Recorded::New(task) => {
+                        Self::insert_contact(&mut tx, contact).await?;
+                        tx.commit().await.map_err(db("commit a contact"))?;
+                        Ok(Some(task))
+                    }
+                    Recorded::NoTask => Ok(None),
+                    // A retry of an outcome recorded before: no second contact either.
+                    Recorded::Replay => {
+                        drop(tx);
+                        self.task(outcome.task_id).await
+                    }
+                }
             }
 
             async fn contacts(&self, customer_ids: &[String], since: &str) -> Result<Vec<ContactEntry>> {

@@ -162,6 +162,8 @@ pub struct OutcomeRecord {
     pub note: String,
     /// 不轻易停机: the manager confirms that billing may now suspend the line.
     pub confirm_suspension: bool,
+    /// The client's id for this outcome: the same id again records nothing twice.
+    pub request_id: Option<String>,
 }
 
 /// How a claim went.
@@ -243,6 +245,8 @@ pub trait ServiceStore: Send + Sync {
     async fn record_outcome(&self, outcome: &OutcomeRecord, closes: bool) -> Result<Option<TaskRecord>>;
     /// Outcomes of a task, oldest first.
     async fn outcomes(&self, task_id: i64) -> Result<Vec<OutcomeRecord>>;
+    /// The task an outcome with this client request id was recorded on, if any.
+    async fn outcome_request(&self, request_id: &str) -> Result<Option<i64>>;
 
     /// The row of an entity table with this key, in schema column order.
     async fn find_row(&self, table: TableId, key: &str) -> Result<Option<Vec<Value>>>;

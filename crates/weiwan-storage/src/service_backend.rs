@@ -19,6 +19,14 @@ use crate::service::{
 };
 use crate::{PgStore, SqliteStore};
 
+/// How recording an outcome went, inside a transaction.
+pub(crate) enum Recorded {
+    New(TaskRecord),
+    NoTask,
+    /// An outcome with the same request id exists: do not commit.
+    Replay,
+}
+
 /// Ids per `IN (…)` list when looking up subjects.
 const IDS_PER_STATEMENT: usize = 500;
 
@@ -123,12 +131,24 @@ macro_rules! service_store_impl {
             }
 
             /// Records an outcome and, when `closes`, marks the task done, inside the caller's
-            /// transaction. `None` when the task does not exist.
+            /// transaction. On [`Recorded::Replay`] the caller must not commit: an outcome with
+            /// the same request id was recorded (perhaps just now, by a concurrent retry).
             pub(crate) async fn record_outcome_in(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 outcome: &OutcomeRecord,
                 closes: bool,
-            ) -> Result<Option<TaskRecord>> {
+            ) -> Result<Recorded> {
+                if let Some(request_id) = &outcome.request_id {
+                    let known: Option<i64> =
+                        sqlx::query_scalar("SELECT task_id FROM task_outcomes WHERE request_id = $1")
+                            .bind(request_id)
+                            .fetch_optional(&mut *conn)
+                            .await
+                            .map_err(db("look up an outcome request"))?;
+                    if known.is_some() {
+                        return Ok(Recorded::Replay);
+                    }
+                }
                 // The update comes first: it both finds the task and takes the write lock. A
                 // task closed before keeps the time it was first closed.
                 let row = sqlx::query(concat!(
@@ -146,12 +166,23 @@ macro_rules! service_store_impl {
                 .await
                 .map_err(db("record an outcome"))?;
                 let Some(row) = row else {
-                    return Ok(None);
+                    return Ok(Recorded::NoTask);
                 };
                 let task = task_record(&row)?;
-                sqlx::query(
-                    "INSERT INTO task_outcomes (task_id, at, user_id, outcome, note, confirm_suspension) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                if !Self::insert_outcome(&mut *conn, outcome).await? {
+                    return Ok(Recorded::Replay);
+                }
+                Ok(Recorded::New(task))
+            }
+
+            /// Appends an outcome; false when one with its request id exists (nothing added).
+            pub(crate) async fn insert_outcome(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                outcome: &OutcomeRecord,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO task_outcomes (task_id, at, user_id, outcome, note, confirm_suspension, request_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_id) DO NOTHING",
                 )
                 .bind(outcome.task_id)
                 .bind(&outcome.at)
@@ -159,10 +190,11 @@ macro_rules! service_store_impl {
                 .bind(&outcome.outcome)
                 .bind(&outcome.note)
                 .bind(outcome.confirm_suspension)
+                .bind(&outcome.request_id)
                 .execute(&mut *conn)
                 .await
                 .map_err(db("record an outcome"))?;
-                Ok(Some(task))
+                Ok(done.rows_affected() == 1)
             }
 
             pub(crate) async fn insert_audit<'c, E>(executor: E, entry: &AuditEntry) -> Result<()>
@@ -447,16 +479,31 @@ macro_rules! service_store_impl {
 
             async fn record_outcome(&self, outcome: &OutcomeRecord, closes: bool) -> Result<Option<TaskRecord>> {
                 let mut tx = self.pool.begin().await.map_err(db("begin recording an outcome"))?;
-                let task = Self::record_outcome_in(&mut tx, outcome, closes).await?;
-                if task.is_some() {
-                    tx.commit().await.map_err(db("commit an outcome"))?;
+                match Self::record_outcome_in(&mut tx, outcome, closes).await? {
+                    Recorded::New(task) => {
+                        tx.commit().await.map_err(db("commit an outcome"))?;
+                        Ok(Some(task))
+                    }
+                    Recorded::NoTask => Ok(None),
+                    // Rolled back: the task stays as the first recording left it.
+                    Recorded::Replay => {
+                        drop(tx);
+                        self.task(outcome.task_id).await
+                    }
                 }
-                Ok(task)
+            }
+
+            async fn outcome_request(&self, request_id: &str) -> Result<Option<i64>> {
+                sqlx::query_scalar("SELECT task_id FROM task_outcomes WHERE request_id = $1")
+                    .bind(request_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db("look up an outcome request"))
             }
 
             async fn outcomes(&self, task_id: i64) -> Result<Vec<OutcomeRecord>> {
                 let rows = sqlx::query(
-                    "SELECT task_id, at, user_id, outcome, note, confirm_suspension FROM task_outcomes \
+                    "SELECT task_id, at, user_id, outcome, note, confirm_suspension, request_id FROM task_outcomes \
                      WHERE task_id = $1 ORDER BY id",
                 )
                 .bind(task_id)
@@ -713,6 +760,7 @@ fn outcome_record(row: &impl Columns) -> Result<OutcomeRecord> {
             outcome: row.text(3)?,
             note: row.text(4)?,
             confirm_suspension: row.flag(5)?,
+            request_id: row.opt_text(6)?,
         })
     };
     read().map_err(db("read an outcome"))

@@ -237,8 +237,12 @@ async fn a_campaign_goes_from_plan_to_evaluation_with_approvals_budgets_and_excl
     // Accepting in the store closes the outbound task too, and charges both budgets.
     let clerk = actor("u-clerk", "clerk");
     let accepted_line = outbound[0].task.subject.clone();
-    let accept =
-        OutcomeRequest { outcome: "accepted".into(), note: "办理".into(), confirm_suspension: false };
+    let accept = OutcomeRequest {
+        outcome: "accepted".into(),
+        note: "办理".into(),
+        confirm_suspension: false,
+        request_id: None,
+    };
     record_outcome(store, &clerk, store_task(&accepted_line), &accept, now()).await.expect("accept");
     let after = store.task(outbound[0].task_id).await.expect("task").expect("exists");
     assert_eq!((after.status.as_str(), after.last_outcome.as_deref()), ("done", Some("accepted")));
@@ -252,10 +256,18 @@ async fn a_campaign_goes_from_plan_to_evaluation_with_approvals_budgets_and_excl
     let manager = |t: &weiwan_storage::TaskRecord| {
         actor(&format!("u-{}", t.task.manager_id.clone().unwrap_or("x".into())), "manager")
     };
-    let not_reached =
-        OutcomeRequest { outcome: "not_reached".into(), note: String::new(), confirm_suspension: false };
-    let refused =
-        OutcomeRequest { outcome: "refused".into(), note: String::new(), confirm_suspension: false };
+    let not_reached = OutcomeRequest {
+        outcome: "not_reached".into(),
+        note: String::new(),
+        confirm_suspension: false,
+        request_id: None,
+    };
+    let refused = OutcomeRequest {
+        outcome: "refused".into(),
+        note: String::new(),
+        confirm_suspension: false,
+        request_id: None,
+    };
     record_outcome(store, &manager(outbound[1]), outbound[1].task_id, &not_reached, now())
         .await
         .expect("not reached");
@@ -557,8 +569,12 @@ async fn caps_and_suppression_hold_across_two_campaigns_and_three_channels() {
                 .task_id
         }
     };
-    let outcome =
-        |code: &str| OutcomeRequest { outcome: code.into(), note: String::new(), confirm_suspension: false };
+    let outcome = |code: &str| OutcomeRequest {
+        outcome: code.into(),
+        note: String::new(),
+        confirm_suspension: false,
+        request_id: None,
+    };
     let manager = actor("u-m", "manager");
 
     // Two outbound calls on A's line (not reached, then considering: the task stays open) use
@@ -634,4 +650,46 @@ async fn caps_and_suppression_hold_across_two_campaigns_and_three_channels() {
     .await
     .expect("verdicts");
     assert_eq!(verdicts[&other], weiwan_decision::contact::Verdict::DoNotDisturb);
+}
+
+#[tokio::test]
+async fn an_outcome_sent_twice_is_recorded_once() {
+    let (_work, store, lake) = setup().await;
+    let store = store.as_ref();
+    create_campaign(store, "once", &plan("vips", &["service_pack_discount"]), None, &planner(), now())
+        .await
+        .expect("create");
+    start(store, &lake, "once").await;
+    let filter = TaskFilter { rule_id: Some("campaign:once".into()), limit: 2, ..TaskFilter::default() };
+    let tasks = store.tasks(&filter).await.expect("tasks");
+    let (first, second) = (tasks[0].task_id, tasks[1].task_id);
+    let manager = actor("u-m", "manager");
+    let request = |code: &str, id: &str| OutcomeRequest {
+        outcome: code.into(),
+        note: String::new(),
+        confirm_suspension: false,
+        request_id: Some(id.into()),
+    };
+    // A retry (same id) answers with the task and records nothing twice, for an acceptance too.
+    for _ in 0..2 {
+        record_outcome(store, &manager, first, &request("considering", "r-1"), now())
+            .await
+            .expect("considering");
+    }
+    assert_eq!(store.outcomes(first).await.expect("outcomes").len(), 1);
+    for _ in 0..2 {
+        let task = record_outcome(store, &manager, first, &request("accepted", "r-2"), now())
+            .await
+            .expect("accepted");
+        assert_eq!(task.status, "done");
+    }
+    assert_eq!(store.outcomes(first).await.expect("outcomes").len(), 2);
+    assert_eq!(store.takeups("once").await.expect("takeups").len(), 1);
+    // An id used for another task is refused.
+    let err =
+        record_outcome(store, &manager, second, &request("refused", "r-1"), now()).await.expect_err("reused");
+    assert!(err.to_string().contains(&format!("was used for task {first}")), "{err}");
+    let err =
+        record_outcome(store, &manager, second, &request("refused", ""), now()).await.expect_err("empty id");
+    assert!(err.to_string().contains("request_id: 1 to 64 characters"), "{err}");
 }

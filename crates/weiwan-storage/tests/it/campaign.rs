@@ -132,6 +132,7 @@ fn acceptance(campaign: &str, task_id: i64, line: &str, offer: &str, cost_fen: i
             outcome: "accepted".to_owned(),
             note: String::new(),
             confirm_suspension: false,
+            request_id: None,
         },
         contact: contact(line, "store", "2026-11-02 10:00:00", "accepted"),
     }
@@ -394,6 +395,7 @@ pub async fn contacts_are_entered_in_the_ledger_with_their_outcome(store: Arc<dy
         outcome: "refused".to_owned(),
         note: String::new(),
         confirm_suspension: false,
+        request_id: None,
     };
     let refused = contact("S1", "outbound", "2026-11-02 10:00:00", "refused");
     let task = store.record_contact_outcome(&outcome, true, &refused).await.expect("record").expect("task");
@@ -475,4 +477,55 @@ pub async fn concurrent_acceptances_lose_and_double_nothing(store: Arc<dyn Store
     assert_eq!(store.count_tasks(&open).await.expect("count"), 0);
     let ids: Vec<String> = lines.iter().map(|l| format!("C-{l}")).collect();
     assert_eq!(store.contacts(&ids, "2026-01-01 00:00:00").await.expect("ledger").len(), 50);
+}
+
+pub async fn concurrent_outcomes_with_retries_lose_and_double_nothing(store: Arc<dyn Store>) {
+    // 50 lines, each with two channel tasks: 100 clients record an outcome each, and every
+    // client sends its request twice at once (a retry after a timeout), 200 requests in all.
+    let lines: Vec<String> = (0..50).map(|n| format!("S{n:02}")).collect();
+    let members: Vec<(&str, &str)> = lines.iter().map(|l| (l.as_str(), "treated")).collect();
+    assert_eq!(run(store.as_ref(), "c", 1_000_000, &members).await, Executed::Started { tasks: 100 });
+    let mut requests = Vec::new();
+    for line in &lines {
+        for channel in ["outbound", "store"] {
+            let task_id = task_of(store.as_ref(), "c", line, channel).await;
+            for _attempt in 0..2 {
+                let (store, line) = (store.clone(), line.clone());
+                requests.push(tokio::spawn(async move {
+                    let outcome = OutcomeRecord {
+                        task_id,
+                        at: "2026-11-02T10:00:00+08:00".to_owned(),
+                        user_id: "u-m1".to_owned(),
+                        outcome: "considering".to_owned(),
+                        note: String::new(),
+                        confirm_suspension: false,
+                        request_id: Some(format!("req-{line}-{channel}")),
+                    };
+                    let entry = contact(&line, channel, "2026-11-02 10:00:00", "considering");
+                    store.record_contact_outcome(&outcome, false, &entry).await
+                }));
+            }
+        }
+    }
+    for request in requests {
+        let task = request.await.expect("joined").expect("no database error").expect("the task");
+        assert_eq!(task.last_outcome.as_deref(), Some("considering"));
+    }
+    for line in &lines {
+        for channel in ["outbound", "store"] {
+            let task_id = task_of(store.as_ref(), "c", line, channel).await;
+            let outcomes = store.outcomes(task_id).await.expect("outcomes");
+            assert_eq!(outcomes.len(), 1, "{line} {channel}: one outcome, not two");
+            assert_eq!(
+                store.outcome_request(&format!("req-{line}-{channel}")).await.expect("request"),
+                Some(task_id)
+            );
+        }
+    }
+    let ids: Vec<String> = lines.iter().map(|l| format!("C-{l}")).collect();
+    assert_eq!(
+        store.contacts(&ids, "2026-01-01 00:00:00").await.expect("ledger").len(),
+        100,
+        "one contact each"
+    );
 }

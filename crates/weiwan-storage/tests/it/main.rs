@@ -248,6 +248,7 @@ macro_rules! store_conformance_suite {
                 an_offer_the_customer_holds_excludes_another,
                 contacts_are_entered_in_the_ledger_with_their_outcome,
                 concurrent_acceptances_lose_and_double_nothing,
+                concurrent_outcomes_with_retries_lose_and_double_nothing,
             );
         }
     };

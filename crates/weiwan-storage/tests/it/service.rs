@@ -100,6 +100,7 @@ fn outcome(task_id: i64, at: &str, outcome: &str) -> OutcomeRecord {
         outcome: outcome.to_owned(),
         note: "客户说下周再联系".to_owned(),
         confirm_suspension: false,
+        request_id: None,
     }
 }
 
