@@ -939,7 +939,7 @@ pub(crate) async fn accept_offer(
     store: &dyn Store,
     task: &TaskRecord,
     note: &str,
-    note_request_id: Option<String>,
+    request_id: Option<String>,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<TaskRecord> {
@@ -1004,7 +1004,7 @@ pub(crate) async fn accept_offer(
             outcome: "accepted".to_owned(),
             note: note.to_owned(),
             confirm_suspension: false,
-            request_id: note_request_id,
+            request_id,
         },
         contact: crate::contact::ledger_entry(task, actor, weiwan_domain::codes::TaskOutcome::Accepted, now),
     };
