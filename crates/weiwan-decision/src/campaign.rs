@@ -40,9 +40,9 @@ pub struct CampaignPlan {
     pub offers: Vec<String>,
     /// Channels in the order they are worked, each with its script.
     pub channels: Vec<ChannelScript>,
-    #[serde(with = "crate::offers::date")]
+    #[serde(with = "crate::serde_text::date")]
     pub starts_on: NaiveDate,
-    #[serde(with = "crate::offers::date")]
+    #[serde(with = "crate::serde_text::date")]
     pub ends_on: NaiveDate,
     /// What the campaign may spend on take-ups, yuan (e.g. `"50000"`).
     #[serde(with = "crate::offers::yuan")]

@@ -181,9 +181,9 @@ impl fmt::Display for Period {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuietHours {
-    #[serde(with = "hhmm")]
+    #[serde(with = "crate::serde_text::hhmm")]
     pub start: NaiveTime,
-    #[serde(with = "hhmm")]
+    #[serde(with = "crate::serde_text::hhmm")]
     pub end: NaiveTime,
     /// Some of [`CHANNELS`], at least one.
     pub channels: Vec<String>,
@@ -264,7 +264,7 @@ pub struct Capacity {
 pub struct PastContact {
     pub channel: String,
     /// China time, written `YYYY-MM-DD HH:MM:SS`.
-    #[serde(with = "datetime")]
+    #[serde(with = "crate::serde_text::datetime")]
     pub at: NaiveDateTime,
     /// The customer refused the offer or the call.
     pub refused: bool,
@@ -282,12 +282,12 @@ pub enum Verdict {
     DoNotDisturb,
     /// Quiet after repeated refusals; marketing may resume on `until` (`YYYY-MM-DD`).
     Suppressed {
-        #[serde(with = "crate::offers::date")]
+        #[serde(with = "crate::serde_text::date")]
         until: NaiveDate,
     },
     /// Within the channel's quiet hours, which end at `until` (`YYYY-MM-DD HH:MM:SS`).
     QuietHours {
-        #[serde(with = "datetime")]
+        #[serde(with = "crate::serde_text::datetime")]
         until: NaiveDateTime,
     },
     /// The customer has had `max` marketing contacts on `channel` this `period`.
@@ -696,70 +696,6 @@ fn add_days(date: NaiveDate, days: u32) -> NaiveDate {
 
 // ---------------------------------------------------------------------------------------------
 // Serde forms of times
-
-/// A time of day: written as `HH:MM`, read from that string.
-mod hhmm {
-    use std::fmt;
-
-    use chrono::NaiveTime;
-    use serde::{Deserializer, Serializer, de};
-
-    pub(super) fn serialize<S: Serializer>(time: &NaiveTime, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&time.format("%H:%M"))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveTime, D::Error> {
-        deserializer.deserialize_str(TimeVisitor)
-    }
-
-    struct TimeVisitor;
-
-    impl de::Visitor<'_> for TimeVisitor {
-        type Value = NaiveTime;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a time of day as a string, \"HH:MM\"")
-        }
-
-        fn visit_str<E: de::Error>(self, text: &str) -> Result<NaiveTime, E> {
-            NaiveTime::parse_from_str(text, "%H:%M")
-                .map_err(|_| E::custom(format!("{text:?} is not a time of day, \"HH:MM\"")))
-        }
-    }
-}
-
-/// A date and time: written as `YYYY-MM-DD HH:MM:SS` (the ledger's form), read from that or
-/// with a `T` between date and time.
-mod datetime {
-    use std::fmt;
-
-    use chrono::NaiveDateTime;
-    use serde::{Deserializer, Serializer, de};
-
-    pub(super) fn serialize<S: Serializer>(at: &NaiveDateTime, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&at.format("%Y-%m-%d %H:%M:%S"))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDateTime, D::Error> {
-        deserializer.deserialize_str(DateTimeVisitor)
-    }
-
-    struct DateTimeVisitor;
-
-    impl de::Visitor<'_> for DateTimeVisitor {
-        type Value = NaiveDateTime;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a date and time, \"YYYY-MM-DD HH:MM:SS\"")
-        }
-
-        fn visit_str<E: de::Error>(self, text: &str) -> Result<NaiveDateTime, E> {
-            NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
-                .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
-                .map_err(|_| E::custom(format!("{text:?} is not a date and time, \"YYYY-MM-DD HH:MM:SS\"")))
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -86,10 +86,10 @@ pub struct Offer {
     #[serde(default)]
     pub eligibility: Vec<String>,
     /// The first day the offer may be taken.
-    #[serde(with = "date")]
+    #[serde(with = "crate::serde_text::date")]
     pub valid_from: NaiveDate,
     /// The last day the offer may be taken (inclusive).
-    #[serde(with = "date")]
+    #[serde(with = "crate::serde_text::date")]
     pub valid_to: NaiveDate,
     /// Total the operator may spend on take-ups of this offer; `None` for no limit.
     #[serde(default, with = "optional_yuan", skip_serializing_if = "Option::is_none")]
@@ -846,37 +846,6 @@ pub(crate) mod optional_yuan {
 
         fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<Money>, D::Error> {
             super::yuan::deserialize(deserializer).map(Some)
-        }
-    }
-}
-
-/// A date: written as `YYYY-MM-DD`, read from that string (a TOML date arrives as one).
-pub(crate) mod date {
-    use std::fmt;
-
-    use chrono::NaiveDate;
-    use serde::{Deserializer, Serializer, de};
-
-    pub(crate) fn serialize<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(date)
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
-        deserializer.deserialize_str(DateVisitor)
-    }
-
-    struct DateVisitor;
-
-    impl de::Visitor<'_> for DateVisitor {
-        type Value = NaiveDate;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a date, YYYY-MM-DD")
-        }
-
-        fn visit_str<E: de::Error>(self, text: &str) -> Result<NaiveDate, E> {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map_err(|_| E::custom(format!("{text:?} is not a date, YYYY-MM-DD")))
         }
     }
 }
