@@ -8,9 +8,11 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use weiwan_decision::{ArrearsCase, RuleBook, SuspendDecision};
-use weiwan_domain::codes::{TaskOutcome, TaskStatus, VipTier};
+use weiwan_domain::codes::{TaskAction, TaskOutcome, TaskQueue, TaskStatus, VipTier};
 use weiwan_domain::{Msisdn, TableId, Value};
-use weiwan_storage::{AuditEntry, Claim, OutcomeRecord, Store, TaskFilter, TaskRecord};
+use weiwan_storage::{
+    AuditEntry, Claim, NewTask, OutcomeRecord, OutcomeRecorded, Store, TaskFilter, TaskRecord, Transfer,
+};
 
 use crate::error::{Error, Result};
 
@@ -88,6 +90,8 @@ pub struct OutcomeRequest {
     /// The client's id for this outcome (1 to 64 characters): sending it again, after a
     /// timeout or a double click, records nothing twice and answers with the task as it is.
     pub request_id: Option<String>,
+    /// With `transferred`: the queue (a `TaskQueue` code) the work order goes to.
+    pub transfer_to: Option<String>,
 }
 
 /// Records what came of a task. An open task is claimed for the actor first; a task held by
@@ -104,6 +108,15 @@ pub async fn record_outcome(
     if request.note.chars().count() > 500 {
         return Err(Error::Invalid("note: at most 500 characters".into()));
     }
+    match (&request.transfer_to, outcome) {
+        (None, TaskOutcome::Transferred) => {
+            return Err(Error::Invalid("transfer_to: required with the outcome transferred".into()));
+        }
+        (Some(_), other) if other != TaskOutcome::Transferred => {
+            return Err(Error::Invalid("transfer_to: only with the outcome transferred".into()));
+        }
+        _ => {}
+    }
     if let Some(id) = &request.request_id
         && (id.is_empty() || id.chars().count() > 64)
     {
@@ -113,6 +126,26 @@ pub async fn record_outcome(
     if let Some(replayed) = replay(store, task_id, request).await? {
         return Ok(replayed);
     }
+    let recorded = record_new_outcome(store, actor, task, outcome, request, now).await;
+    // A concurrent retry of the same request may find the task claimed or closed by the very
+    // request it retries: then it answers as that one did.
+    if let Err(Error::Conflict(_)) = &recorded
+        && let Some(replayed) = replay(store, task_id, request).await?
+    {
+        return Ok(replayed);
+    }
+    recorded
+}
+
+async fn record_new_outcome(
+    store: &dyn Store,
+    actor: &Actor,
+    task: TaskRecord,
+    outcome: TaskOutcome,
+    request: &OutcomeRequest,
+    now: DateTime<Utc>,
+) -> Result<TaskRecord> {
+    let task_id = task.task_id;
     if request.confirm_suspension {
         if task.task.rule_id != VIP_ARREARS_RULE {
             return Err(Error::Invalid(format!(
@@ -140,23 +173,21 @@ pub async fn record_outcome(
         }
         TaskStatus::Claimed => {}
     }
+    if outcome == TaskOutcome::Transferred {
+        return transfer(store, actor, &task, request, now).await;
+    }
     if outcome == TaskOutcome::Accepted {
-        let accepted = crate::campaigns::accept_offer(
+        let channel = task.task.cause.clone();
+        return crate::campaigns::accept_offer(
             store,
             &task,
+            &channel,
             &request.note,
             request.request_id.clone(),
             actor,
             now,
         )
         .await;
-        // A concurrent retry of the same acceptance finds the task done: it was this request.
-        if let Err(Error::Conflict(_)) = &accepted
-            && let Some(replayed) = replay(store, task_id, request).await?
-        {
-            return Ok(replayed);
-        }
-        return accepted;
     }
     let at = now.to_rfc3339();
     let record = OutcomeRecord {
@@ -169,18 +200,22 @@ pub async fn record_outcome(
         request_id: request.request_id.clone(),
     };
     let closes = outcome.closes_task() || request.confirm_suspension;
-    // A campaign's contacts go into the contact ledger with their outcome, in one transaction.
-    let updated = if weiwan_storage::campaign_of_rule(&task.task.rule_id).is_some() {
-        let contact = crate::contact::ledger_entry(&task, actor, outcome, now);
-        store.record_contact_outcome(&record, closes, &contact).await?
-    } else {
-        store.record_outcome(&record, closes).await?
-    }
-    .ok_or_else(|| Error::NotFound(format!("task {task_id}")))?;
     let detail =
         serde_json::json!({ "outcome": outcome.code(), "confirm_suspension": request.confirm_suspension });
-    store.append_audit(&actor.audit(&at, "record_outcome", "task", &task_id.to_string(), detail)).await?;
-    Ok(updated)
+    let audit = actor.audit(&at, "record_outcome", "task", &task_id.to_string(), detail);
+    // A campaign's contacts go into the contact ledger with their outcome and its audit entry,
+    // in one transaction; a concurrent retry (same request id) stores none of them again.
+    let recorded = if weiwan_storage::campaign_of_rule(&task.task.rule_id).is_some() {
+        let contact = crate::contact::ledger_entry(&task, actor, outcome, now);
+        store.record_contact_outcome(&record, closes, &contact, &audit).await?
+    } else {
+        store.record_outcome(&record, closes, &audit).await?
+    };
+    match recorded {
+        OutcomeRecorded::New(task) | OutcomeRecorded::Replay(task) => Ok(task),
+        OutcomeRecorded::TaskDone => Err(Error::Conflict(format!("task {task_id} is done"))),
+        OutcomeRecorded::NoTask => Err(Error::NotFound(format!("task {task_id}"))),
+    }
 }
 
 /// The task as it is when the request's id was recorded before, on this task; a request id used
@@ -375,7 +410,7 @@ pub async fn customer_card(
     }))
 }
 
-fn display(value: &Value) -> String {
+pub(crate) fn display(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::Text(text) => text.clone(),
@@ -395,6 +430,90 @@ pub fn mask_id_number(id: &str) -> String {
     }
     let hidden = chars.len() - 10;
     chars[..6].iter().chain(std::iter::repeat_n(&'*', hidden)).chain(&chars[chars.len() - 4..]).collect()
+}
+
+/// A work order 工单: the task closes as `transferred` and a task on the target queue carries
+/// the customer on, with the history (who sent them, when, the note and the original reason).
+/// A campaign task moves only between the campaign's channels (outbound, store, hotline), and
+/// the hand-over is a contact in the ledger.
+async fn transfer(
+    store: &dyn Store,
+    actor: &Actor,
+    task: &TaskRecord,
+    request: &OutcomeRequest,
+    now: DateTime<Utc>,
+) -> Result<TaskRecord> {
+    let task_id = task.task_id;
+    let target = request.transfer_to.as_deref().unwrap_or_default();
+    let queue: TaskQueue = target.parse().map_err(|e| Error::Invalid(format!("transfer_to: {e}")))?;
+    if matches!(queue, TaskQueue::Abnormal) {
+        return Err(Error::Invalid(
+            "transfer_to: the abnormal list is not a channel to carry a customer to".into(),
+        ));
+    }
+    let campaign = weiwan_storage::campaign_of_rule(&task.task.rule_id).is_some();
+    let from = task.task.queue.clone().unwrap_or_else(|| "manager".to_owned());
+    let cause = if campaign {
+        let channel: weiwan_domain::codes::ContactChannel = target.parse().map_err(|_| {
+            Error::Invalid(format!(
+                "transfer_to: a campaign task moves to outbound, store or hotline, not {target}"
+            ))
+        })?;
+        if channel.code() == task.task.cause {
+            return Err(Error::Invalid(format!("transfer_to: the task is on {target} already")));
+        }
+        channel.code().to_owned()
+    } else {
+        format!("{}>{}", task.task.cause, queue.code())
+    };
+    let at = now.to_rfc3339();
+    let when = crate::contact::china_time(now).format("%Y-%m-%d %H:%M");
+    let action = if queue == TaskQueue::Store { TaskAction::Visit } else { TaskAction::Call };
+    let work_order = NewTask {
+        rule_id: task.task.rule_id.clone(),
+        subject: task.task.subject.clone(),
+        cause,
+        category: task.task.category.clone(),
+        action: action.code().to_owned(),
+        customer_id: task.task.customer_id.clone(),
+        subscription_id: task.task.subscription_id.clone(),
+        branch_id: task.task.branch_id.clone(),
+        manager_id: None,
+        queue: Some(queue.code().to_owned()),
+        priority: task.task.priority.clone(),
+        due_on: task.task.due_on.clone(),
+        reason_zh: format!(
+            "转派自{from}（{}，{when}）：{}｜{}",
+            actor.user_id, request.note, task.task.reason_zh
+        ),
+        reason_en: format!(
+            "transferred from {from} ({}, {when}): {} | {}",
+            actor.user_id, request.note, task.task.reason_en
+        ),
+        created_at: at.clone(),
+        source_event: None,
+    };
+    let record = OutcomeRecord {
+        task_id,
+        at: at.clone(),
+        user_id: actor.user_id.clone(),
+        outcome: TaskOutcome::Transferred.code().to_owned(),
+        note: request.note.clone(),
+        confirm_suspension: false,
+        request_id: request.request_id.clone(),
+    };
+    let contact = campaign.then(|| crate::contact::ledger_entry(task, actor, TaskOutcome::Transferred, now));
+    let detail = serde_json::json!({ "outcome": "transferred", "to": queue.code() });
+    let audit = actor.audit(&at, "record_outcome", "task", &task_id.to_string(), detail);
+    match store.transfer_task(&record, &work_order, contact.as_ref(), &audit).await? {
+        Transfer::Transferred { from, .. } | Transfer::Replay(from) => Ok(from),
+        Transfer::AlreadyThere => Err(Error::Conflict(format!(
+            "the customer has this task on {} already: nothing was transferred",
+            queue.code()
+        ))),
+        Transfer::TaskDone => Err(Error::Conflict(format!("task {task_id} is done"))),
+        Transfer::NoTask => Err(Error::NotFound(format!("task {task_id}"))),
+    }
 }
 
 #[cfg(test)]

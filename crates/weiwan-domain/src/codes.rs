@@ -241,6 +241,7 @@ code_enum! {
         Greeted = "greeted", "已关怀", "greeted";
         NoAction = "no_action", "无需处理", "no action needed";
         Accepted = "accepted", "接受优惠", "offer accepted";
+        Transferred = "transferred", "已转派", "transferred to another channel";
     }
 }
 

@@ -9,7 +9,7 @@
 use async_trait::async_trait;
 
 use crate::Result;
-use crate::service::{NewTask, OutcomeRecord, TaskRecord};
+use crate::service::{AuditEntry, NewTask, OutcomeRecord, OutcomeRecorded, TaskRecord};
 
 /// An offer in the catalog.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,6 +254,9 @@ pub trait CampaignStore: Send + Sync {
     async fn execute_campaign(&self, execution: &Execution) -> Result<Executed>;
     /// By subscription id.
     async fn campaign_members(&self, campaign_id: &str) -> Result<Vec<MemberRecord>>;
+    /// One member of a campaign, by line.
+    async fn campaign_member(&self, campaign_id: &str, subscription_id: &str)
+    -> Result<Option<MemberRecord>>;
     /// Lines of `campaign_id` held out now.
     async fn holdout_size(&self, campaign_id: &str) -> Result<i64>;
 
@@ -268,14 +271,22 @@ pub trait CampaignStore: Send + Sync {
     /// The campaign's tasks with what came of them, by task id.
     async fn campaign_contacts(&self, campaign_id: &str) -> Result<Vec<ContactRow>>;
 
-    /// Records an outcome (as `ServiceStore::record_outcome`) and its contact in the ledger, in
-    /// one transaction. `None` (and nothing stored) when the task does not exist.
+    /// Records an outcome (as `ServiceStore::record_outcome`, audit entry included) and its
+    /// contact in the ledger, in one transaction. `None` (and nothing stored) when the task does
+    /// not exist.
     async fn record_contact_outcome(
         &self,
         outcome: &OutcomeRecord,
         closes: bool,
         contact: &ContactEntry,
-    ) -> Result<Option<TaskRecord>>;
+        audit: &AuditEntry,
+    ) -> Result<OutcomeRecorded>;
+    /// Enters contacts made outside tasks (an SMS batch sent) in the ledger, with the audit
+    /// entry; all or none.
+    async fn record_contacts(&self, contacts: &[ContactEntry], audit: &AuditEntry) -> Result<()>;
+    /// Marketing (non-transactional) contacts on `channel` at or after `since` (China time,
+    /// `YYYY-MM-DD HH:MM:SS`): what a channel's daily capacity has used.
+    async fn count_contacts(&self, channel: &str, since: &str) -> Result<i64>;
     /// The ledger's contacts with these customers at or after `since`, by customer then time.
     async fn contacts(&self, customer_ids: &[String], since: &str) -> Result<Vec<ContactEntry>>;
     /// Puts a customer on the do-not-disturb list 免打扰 (`on`) or takes them off; false when

@@ -14,7 +14,7 @@ use crate::campaign::{
 };
 use crate::error::{Result, db};
 use crate::service::ServiceStore;
-use crate::service::{NewTask, OutcomeRecord, TaskRecord};
+use crate::service::{AuditEntry, NewTask, OutcomeRecord, OutcomeRecorded};
 use crate::service_backend::{Columns, Recorded, task_record};
 use crate::{PgStore, SqliteStore};
 
@@ -84,7 +84,7 @@ macro_rules! campaign_store_impl {
                 Ok(())
             }
 
-            async fn insert_contact(
+            pub(crate) async fn insert_contact(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 c: &ContactEntry,
             ) -> Result<()> {
@@ -416,6 +416,19 @@ macro_rules! campaign_store_impl {
                 rows.iter().map(member_record).collect()
             }
 
+            async fn campaign_member(&self, campaign_id: &str, subscription_id: &str) -> Result<Option<MemberRecord>> {
+                let row = sqlx::query(
+                    "SELECT campaign_id, subscription_id, customer_id, vip_tier, branch_id, manager_id, arm, \
+                     offer_id FROM campaign_members WHERE campaign_id = $1 AND subscription_id = $2",
+                )
+                .bind(campaign_id)
+                .bind(subscription_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db("find a campaign member"))?;
+                row.as_ref().map(member_record).transpose()
+            }
+
             async fn holdout_size(&self, campaign_id: &str) -> Result<i64> {
                 sqlx::query_scalar("SELECT COUNT(*) FROM holdouts WHERE campaign_id = $1")
                     .bind(campaign_id)
@@ -615,21 +628,45 @@ macro_rules! campaign_store_impl {
                 outcome: &OutcomeRecord,
                 closes: bool,
                 contact: &ContactEntry,
-            ) -> Result<Option<TaskRecord>> {
+                audit: &AuditEntry,
+            ) -> Result<OutcomeRecorded> {
                 let mut tx = self.pool.begin().await.map_err(db("begin recording a contact"))?;
                 match Self::record_outcome_in(&mut tx, outcome, closes).await? {
                     Recorded::New(task) => {
                         Self::insert_contact(&mut tx, contact).await?;
+                        Self::insert_audit(&mut *tx, audit).await?;
                         tx.commit().await.map_err(db("commit a contact"))?;
-                        Ok(Some(task))
+                        Ok(OutcomeRecorded::New(task))
                     }
-                    Recorded::NoTask => Ok(None),
+                    Recorded::NoTask => Ok(OutcomeRecorded::NoTask),
+                    Recorded::TaskDone => Ok(OutcomeRecorded::TaskDone),
                     // A retry of an outcome recorded before: no second contact either.
                     Recorded::Replay => {
                         drop(tx);
-                        self.task(outcome.task_id).await
+                        let task = self.task(outcome.task_id).await?;
+                        Ok(task.map_or(OutcomeRecorded::NoTask, OutcomeRecorded::Replay))
                     }
                 }
+            }
+
+            async fn record_contacts(&self, contacts: &[ContactEntry], audit: &AuditEntry) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(db("begin recording contacts"))?;
+                for contact in contacts {
+                    Self::insert_contact(&mut tx, contact).await?;
+                }
+                Self::insert_audit(&mut *tx, audit).await?;
+                tx.commit().await.map_err(db("commit the contacts"))
+            }
+
+            async fn count_contacts(&self, channel: &str, since: &str) -> Result<i64> {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM contact_ledger WHERE channel = $1 AND at >= $2 AND NOT transactional",
+                )
+                .bind(channel)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db("count contacts"))
             }
 
             async fn contacts(&self, customer_ids: &[String], since: &str) -> Result<Vec<ContactEntry>> {

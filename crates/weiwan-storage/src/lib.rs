@@ -29,7 +29,7 @@ pub use campaign::{
 pub use error::{Error, Result};
 pub use service::{
     AuditEntry, AuditFilter, Claim, CredentialRecord, EventRecord, EventsApplied, NewTask, OutcomeRecord,
-    ServiceStore, SubjectRecord, TaskFilter, TaskRecord, UserRecord,
+    OutcomeRecorded, ServiceStore, SubjectRecord, TaskFilter, TaskRecord, Transfer, UserRecord,
 };
 
 /// A completed import, as recorded in the store.

@@ -166,6 +166,34 @@ pub struct OutcomeRecord {
     pub request_id: Option<String>,
 }
 
+/// How recording an outcome went. Anything but `New` stored nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutcomeRecorded {
+    /// Recorded; the task as it is now.
+    New(TaskRecord),
+    /// An outcome with the same request id was recorded before; the task as it is.
+    Replay(TaskRecord),
+    /// The task was done before (perhaps just now, by a concurrent request).
+    TaskDone,
+    NoTask,
+}
+
+/// How a transfer went. Anything but `Transferred` stored nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transfer {
+    /// The task is done and the work order raised.
+    Transferred {
+        from: TaskRecord,
+        to: TaskRecord,
+    },
+    /// The same request id was recorded before; the task as it is.
+    Replay(TaskRecord),
+    /// The customer has that task on the target channel already.
+    AlreadyThere,
+    TaskDone,
+    NoTask,
+}
+
 /// How a claim went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
@@ -237,12 +265,31 @@ pub trait ServiceStore: Send + Sync {
     async fn tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRecord>>;
     /// Counts tasks matching the filter (limit and offset ignored).
     async fn count_tasks(&self, filter: &TaskFilter) -> Result<i64>;
+    /// Gives queued tasks to managers (dispatch), with the audit entry, in one transaction: a
+    /// task is assigned only while it is open and unassigned; returns the ids assigned.
+    async fn assign_tasks(&self, assignments: &[(i64, String)], audit: &AuditEntry) -> Result<Vec<i64>>;
     /// Claims an open task for `user_id`; atomic, so two claimants cannot both win. Claiming a
     /// task one already holds returns it again.
     async fn claim_task(&self, task_id: i64, user_id: &str, at: &str) -> Result<Claim>;
-    /// Appends an outcome and, when `closes`, marks the task done; in one transaction. `None`
-    /// when the task does not exist.
-    async fn record_outcome(&self, outcome: &OutcomeRecord, closes: bool) -> Result<Option<TaskRecord>>;
+    /// Appends an outcome and, when `closes`, marks the task done, with its audit entry; in one
+    /// transaction. A task that is done takes no more outcomes. A retry of an outcome recorded
+    /// before (same request id) stores nothing, audit entry included.
+    async fn record_outcome(
+        &self,
+        outcome: &OutcomeRecord,
+        closes: bool,
+        audit: &AuditEntry,
+    ) -> Result<OutcomeRecorded>;
+    /// A work order 工单: records the outcome `transferred` (closing the task) and raises the
+    /// task that carries the customer on to another channel, with the contact (for campaign
+    /// tasks) and the audit entry; all in one transaction, or nothing.
+    async fn transfer_task(
+        &self,
+        outcome: &OutcomeRecord,
+        work_order: &NewTask,
+        contact: Option<&crate::campaign::ContactEntry>,
+        audit: &AuditEntry,
+    ) -> Result<Transfer>;
     /// Outcomes of a task, oldest first.
     async fn outcomes(&self, task_id: i64) -> Result<Vec<OutcomeRecord>>;
     /// The task an outcome with this client request id was recorded on, if any.

@@ -15,7 +15,7 @@ use crate::backend::{entity, entity_values, select_entity};
 use crate::error::{Error, Result, db};
 use crate::service::{
     AuditEntry, AuditFilter, Claim, CredentialRecord, EventRecord, EventsApplied, NewTask, OutcomeRecord,
-    ServiceStore, SubjectRecord, TaskFilter, TaskRecord, UserRecord,
+    OutcomeRecorded, ServiceStore, SubjectRecord, TaskFilter, TaskRecord, Transfer, UserRecord,
 };
 use crate::{PgStore, SqliteStore};
 
@@ -23,6 +23,8 @@ use crate::{PgStore, SqliteStore};
 pub(crate) enum Recorded {
     New(TaskRecord),
     NoTask,
+    /// The task was closed before (perhaps just now, by a concurrent request).
+    TaskDone,
     /// An outcome with the same request id exists: do not commit.
     Replay,
 }
@@ -150,12 +152,13 @@ macro_rules! service_store_impl {
                     }
                 }
                 // The update comes first: it both finds the task and takes the write lock. A
-                // task closed before keeps the time it was first closed.
+                // task that is done takes no more outcomes: of two requests racing to close it,
+                // the second finds it done.
                 let row = sqlx::query(concat!(
                     "UPDATE tasks SET last_outcome = $2, ",
                     "status = CASE WHEN $3 THEN 'done' ELSE status END, ",
-                    "closed_at = CASE WHEN $3 AND closed_at IS NULL THEN $4 ELSE closed_at END ",
-                    "WHERE task_id = $1 RETURNING ",
+                    "closed_at = CASE WHEN $3 THEN $4 ELSE closed_at END ",
+                    "WHERE task_id = $1 AND status <> 'done' RETURNING ",
                     task_columns!()
                 ))
                 .bind(outcome.task_id)
@@ -166,7 +169,12 @@ macro_rules! service_store_impl {
                 .await
                 .map_err(db("record an outcome"))?;
                 let Some(row) = row else {
-                    return Ok(Recorded::NoTask);
+                    let exists: Option<i64> = sqlx::query_scalar("SELECT task_id FROM tasks WHERE task_id = $1")
+                        .bind(outcome.task_id)
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .map_err(db("find a task"))?;
+                    return Ok(if exists.is_some() { Recorded::TaskDone } else { Recorded::NoTask });
                 };
                 let task = task_record(&row)?;
                 if !Self::insert_outcome(&mut *conn, outcome).await? {
@@ -444,6 +452,30 @@ macro_rules! service_store_impl {
                 row.int(0).map_err(db("count tasks"))
             }
 
+            async fn assign_tasks(&self, assignments: &[(i64, String)], audit: &AuditEntry) -> Result<Vec<i64>> {
+                let mut tx = self.pool.begin().await.map_err(db("begin assigning tasks"))?;
+                let mut assigned = Vec::with_capacity(assignments.len());
+                for (task_id, manager_id) in assignments {
+                    // Only a task still waiting, unassigned, in a queue: one a manager claimed
+                    // (or that was assigned) meanwhile stays as it is.
+                    let done = sqlx::query(
+                        "UPDATE tasks SET manager_id = $2 WHERE task_id = $1 AND status = 'open' \
+                         AND manager_id IS NULL AND queue IS NOT NULL",
+                    )
+                    .bind(task_id)
+                    .bind(manager_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db("assign a task"))?;
+                    if done.rows_affected() == 1 {
+                        assigned.push(*task_id);
+                    }
+                }
+                Self::insert_audit(&mut *tx, audit).await?;
+                tx.commit().await.map_err(db("commit the assignments"))?;
+                Ok(assigned)
+            }
+
             async fn claim_task(&self, task_id: i64, user_id: &str, at: &str) -> Result<Claim> {
                 // One statement, so two claimants cannot both win. Claiming again what one
                 // holds keeps the first claim's time.
@@ -477,20 +509,58 @@ macro_rules! service_store_impl {
                 })
             }
 
-            async fn record_outcome(&self, outcome: &OutcomeRecord, closes: bool) -> Result<Option<TaskRecord>> {
+            async fn record_outcome(
+                &self,
+                outcome: &OutcomeRecord,
+                closes: bool,
+                audit: &AuditEntry,
+            ) -> Result<OutcomeRecorded> {
                 let mut tx = self.pool.begin().await.map_err(db("begin recording an outcome"))?;
                 match Self::record_outcome_in(&mut tx, outcome, closes).await? {
                     Recorded::New(task) => {
+                        Self::insert_audit(&mut *tx, audit).await?;
                         tx.commit().await.map_err(db("commit an outcome"))?;
-                        Ok(Some(task))
+                        Ok(OutcomeRecorded::New(task))
                     }
-                    Recorded::NoTask => Ok(None),
+                    Recorded::NoTask => Ok(OutcomeRecorded::NoTask),
+                    Recorded::TaskDone => Ok(OutcomeRecorded::TaskDone),
                     // Rolled back: the task stays as the first recording left it.
                     Recorded::Replay => {
                         drop(tx);
-                        self.task(outcome.task_id).await
+                        let task = self.task(outcome.task_id).await?;
+                        Ok(task.map_or(OutcomeRecorded::NoTask, OutcomeRecorded::Replay))
                     }
                 }
+            }
+
+            async fn transfer_task(
+                &self,
+                outcome: &OutcomeRecord,
+                work_order: &NewTask,
+                contact: Option<&crate::campaign::ContactEntry>,
+                audit: &AuditEntry,
+            ) -> Result<Transfer> {
+                let mut tx = self.pool.begin().await.map_err(db("begin a transfer"))?;
+                let from = match Self::record_outcome_in(&mut tx, outcome, true).await? {
+                    Recorded::New(task) => task,
+                    Recorded::NoTask => return Ok(Transfer::NoTask),
+                    Recorded::TaskDone => return Ok(Transfer::TaskDone),
+                    Recorded::Replay => {
+                        drop(tx);
+                        let task = self.task(outcome.task_id).await?;
+                        return Ok(task.map_or(Transfer::NoTask, Transfer::Replay));
+                    }
+                };
+                let Some(to) = Self::insert_tasks(&mut tx, &[work_order]).await?.into_iter().next() else {
+                    // The customer has that task on that channel already: nothing is stored.
+                    return Ok(Transfer::AlreadyThere);
+                };
+                if let Some(contact) = contact {
+                    Self::insert_contact(&mut tx, contact).await?;
+                }
+                Self::insert_audit(&mut *tx, audit).await?;
+                tx.commit().await.map_err(db("commit a transfer"))?;
+                Ok(Transfer::Transferred { from, to })
             }
 
             async fn outcome_request(&self, request_id: &str) -> Result<Option<i64>> {

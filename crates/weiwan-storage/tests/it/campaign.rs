@@ -6,9 +6,12 @@
 use std::sync::Arc;
 
 use weiwan_storage::{
-    Acceptance, Accepted, CampaignHistoryEntry, CampaignRecord, ContactEntry, Executed, Execution,
-    MemberRecord, NewTask, OfferRecord, OutcomeRecord, Store, TaskFilter, campaign_rule_id,
+    Acceptance, Accepted, AuditFilter, CampaignHistoryEntry, CampaignRecord, ContactEntry, Executed,
+    Execution, MemberRecord, NewTask, OfferRecord, OutcomeRecord, OutcomeRecorded, Store, TaskFilter,
+    campaign_rule_id,
 };
+
+use super::service::audit;
 
 fn offer(id: &str, budget_fen: Option<i64>) -> OfferRecord {
     OfferRecord {
@@ -398,13 +401,22 @@ pub async fn contacts_are_entered_in_the_ledger_with_their_outcome(store: Arc<dy
         request_id: None,
     };
     let refused = contact("S1", "outbound", "2026-11-02 10:00:00", "refused");
-    let task = store.record_contact_outcome(&outcome, true, &refused).await.expect("record").expect("task");
+    let audit_entry = audit("u-m1", "record_outcome", "t");
+    let recorded =
+        store.record_contact_outcome(&outcome, true, &refused, &audit_entry).await.expect("record");
+    let OutcomeRecorded::New(task) = recorded else { panic!("{recorded:?}") };
     assert_eq!(task.status, "done");
     assert_eq!(store.outcomes(outbound).await.expect("outcomes").len(), 1);
     // No task: nothing is entered.
     let mut missing = outcome.clone();
     missing.task_id = 999_999;
-    assert!(store.record_contact_outcome(&missing, true, &refused).await.expect("record").is_none());
+    let recorded =
+        store.record_contact_outcome(&missing, true, &refused, &audit_entry).await.expect("record");
+    assert_eq!(recorded, OutcomeRecorded::NoTask);
+    // A done task takes no more outcomes, and enters no contact.
+    let again = OutcomeRecord { request_id: Some("late".into()), ..outcome.clone() };
+    let recorded = store.record_contact_outcome(&again, true, &refused, &audit_entry).await.expect("record");
+    assert_eq!(recorded, OutcomeRecorded::TaskDone);
     // An acceptance enters its contact too.
     let store_task = task_of(store.as_ref(), "c", "S2", "store").await;
     assert!(store.create_offers(&[offer("o1", None)]).await.expect("offer").is_empty());
@@ -502,13 +514,17 @@ pub async fn concurrent_outcomes_with_retries_lose_and_double_nothing(store: Arc
                         request_id: Some(format!("req-{line}-{channel}")),
                     };
                     let entry = contact(&line, channel, "2026-11-02 10:00:00", "considering");
-                    store.record_contact_outcome(&outcome, false, &entry).await
+                    let audit = audit("u-m1", "record_outcome", &task_id.to_string());
+                    store.record_contact_outcome(&outcome, false, &entry, &audit).await
                 }));
             }
         }
     }
     for request in requests {
-        let task = request.await.expect("joined").expect("no database error").expect("the task");
+        let recorded = request.await.expect("joined").expect("no database error");
+        let (OutcomeRecorded::New(task) | OutcomeRecorded::Replay(task)) = recorded else {
+            panic!("{recorded:?}")
+        };
         assert_eq!(task.last_outcome.as_deref(), Some("considering"));
     }
     for line in &lines {
@@ -528,4 +544,6 @@ pub async fn concurrent_outcomes_with_retries_lose_and_double_nothing(store: Arc
         100,
         "one contact each"
     );
+    let filter = AuditFilter { action: Some("record_outcome".into()), limit: 1000, ..AuditFilter::default() };
+    assert_eq!(store.audit_log(&filter).await.expect("audit").len(), 100, "one audit entry each");
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use weiwan_domain::TableId;
 use weiwan_storage::{
-    AuditEntry, AuditFilter, Claim, CredentialRecord, EventRecord, NewTask, OutcomeRecord, Store,
-    SubjectRecord, TaskFilter, TaskRecord, UserRecord,
+    AuditEntry, AuditFilter, Claim, CredentialRecord, EventRecord, NewTask, OutcomeRecord, OutcomeRecorded,
+    Store, SubjectRecord, TaskFilter, TaskRecord, UserRecord,
 };
 
 use super::{base_rows, import};
@@ -37,7 +37,7 @@ fn credential(token_hash: &str, user_id: &str) -> CredentialRecord {
     }
 }
 
-fn audit(actor: &str, action: &str, object_id: &str) -> AuditEntry {
+pub(crate) fn audit(actor: &str, action: &str, object_id: &str) -> AuditEntry {
     AuditEntry {
         id: 0,
         at: "2026-11-01T09:00:00+08:00".to_owned(),
@@ -408,7 +408,11 @@ pub(crate) async fn a_claim_is_exclusive(store: Arc<dyn Store>) {
     );
 
     store
-        .record_outcome(&outcome(first, "2026-11-01T12:30:00+08:00", "resolved"), true)
+        .record_outcome(
+            &outcome(first, "2026-11-01T12:30:00+08:00", "resolved"),
+            true,
+            &audit("u1", "record_outcome", "t"),
+        )
         .await
         .expect("close");
     assert_eq!(
@@ -452,7 +456,9 @@ pub(crate) async fn outcomes_close_a_task_only_when_asked(store: Arc<dyn Store>)
     assert!(matches!(claimed, Claim::Claimed(_)));
 
     let tried = outcome(id, "2026-11-01T11:30:00+08:00", "not_reached");
-    let task = store.record_outcome(&tried, false).await.expect("record").expect("the task exists");
+    let recorded =
+        store.record_outcome(&tried, false, &audit("u1", "record_outcome", "t")).await.expect("record");
+    let OutcomeRecorded::New(task) = recorded else { panic!("{recorded:?}") };
     assert_eq!(
         (task.status.as_str(), task.last_outcome.as_deref(), task.closed_at.as_deref()),
         ("claimed", Some("not_reached"), None)
@@ -461,7 +467,9 @@ pub(crate) async fn outcomes_close_a_task_only_when_asked(store: Arc<dyn Store>)
 
     let done =
         OutcomeRecord { confirm_suspension: true, ..outcome(id, "2026-11-02T09:00:00+08:00", "retained") };
-    let task = store.record_outcome(&done, true).await.expect("record").expect("the task exists");
+    let recorded =
+        store.record_outcome(&done, true, &audit("u1", "record_outcome", "t")).await.expect("record");
+    let OutcomeRecorded::New(task) = recorded else { panic!("{recorded:?}") };
     assert_eq!(
         (task.status.as_str(), task.last_outcome.as_deref(), task.closed_at.as_deref()),
         ("done", Some("retained"), Some("2026-11-02T09:00:00+08:00"))
@@ -470,8 +478,19 @@ pub(crate) async fn outcomes_close_a_task_only_when_asked(store: Arc<dyn Store>)
     assert_eq!(store.outcomes(id).await.expect("outcomes"), [tried, done]);
 
     let missing = outcome(9_999, "2026-11-02T09:00:00+08:00", "resolved");
-    assert_eq!(store.record_outcome(&missing, true).await.expect("record"), None);
+    let before = store.audit_log(&AuditFilter::default()).await.expect("audit").len();
+    let recorded =
+        store.record_outcome(&missing, true, &audit("u1", "record_outcome", "t")).await.expect("record");
+    assert_eq!(recorded, OutcomeRecorded::NoTask);
+    // A done task takes no more outcomes.
+    let late = outcome(id, "2026-11-02T10:00:00+08:00", "refused");
+    let recorded =
+        store.record_outcome(&late, true, &audit("u1", "record_outcome", "t")).await.expect("record");
+    assert_eq!(recorded, OutcomeRecorded::TaskDone);
     assert!(store.outcomes(9_999).await.expect("outcomes").is_empty(), "nothing recorded on no task");
+    // Each outcome recorded is audited in its transaction; none for the missing task.
+    assert_eq!(before, 2);
+    assert_eq!(store.audit_log(&AuditFilter::default()).await.expect("audit").len(), 2);
 }
 
 pub(crate) async fn subjects_are_read_from_lines_and_customers(store: Arc<dyn Store>) {
