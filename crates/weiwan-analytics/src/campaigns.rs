@@ -53,7 +53,10 @@ pub async fn check_conditions(tagged: SchemaRef, conditions: &[Condition]) -> Re
 }
 
 /// `COALESCE(<all conditions>, false) AS e<i>` for each offer's conditions.
-fn eligibility_sql(schema: &SchemaRef, eligibility: &[Vec<Condition>]) -> Result<String, SegmentError> {
+pub(crate) fn eligibility_sql(
+    schema: &SchemaRef,
+    eligibility: &[Vec<Condition>],
+) -> Result<String, SegmentError> {
     let mut columns = Vec::new();
     let mut problems = Vec::new();
     for (i, conditions) in eligibility.iter().enumerate() {
@@ -182,17 +185,17 @@ pub async fn member_outcomes(
         .collect()
 }
 
-fn text(array: &ArrayRef) -> Result<StringArray> {
+pub(crate) fn text(array: &ArrayRef) -> Result<StringArray> {
     let cast = arrow::compute::cast(array, &DataType::Utf8)?;
     Ok(cast.as_string::<i32>().clone())
 }
 
-fn float(array: &ArrayRef) -> Result<Float64Array> {
+pub(crate) fn float(array: &ArrayRef) -> Result<Float64Array> {
     let cast = arrow::compute::cast(array, &DataType::Float64)?;
     Ok(cast.as_primitive::<Float64Type>().clone())
 }
 
-fn boolean(array: &ArrayRef) -> Result<BooleanArray> {
+pub(crate) fn boolean(array: &ArrayRef) -> Result<BooleanArray> {
     let cast = arrow::compute::cast(array, &DataType::Boolean)?;
     Ok(cast.as_boolean().clone())
 }

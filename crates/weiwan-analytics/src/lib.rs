@@ -15,6 +15,7 @@ pub mod keys;
 pub mod kpi;
 pub mod lake;
 pub mod layout;
+pub mod policy_index;
 pub mod segments;
 pub mod source;
 pub mod tags;
@@ -25,9 +26,12 @@ pub use batch::{Customer360, build_customer_360, customer_360_path};
 pub use error::{Error, Location, Problem, Refusal, Result};
 pub use kpi::{KpiError, KpiGroup, KpiRefused, KpiReport, KpiSettings, Target, cohort_kpis, snapshot_cohort};
 pub use lake::{Lake, Manifest, StagedExtract};
+pub use policy_index::{IndexedCustomer, IndexedLine, PolicyIndex};
 pub use segments::{Condition, Preview, Schedule, Segment, SegmentError, SegmentQuery, SegmentRefused};
 pub use source::{ExtractFile, FileFormat, discover};
-pub use tags::{TagLibrary, TagLibraryRefused, TagValues, active_library, evaluate_tags, load_library};
+pub use tags::{
+    TagLibrary, TagLibraryRefused, TagValues, active_library, evaluate_tags, load_library, tagged_dates,
+};
 pub use validate::{ExistingKeys, Lookup, stage_extract};
 pub use writer::ExtractWriter;
 

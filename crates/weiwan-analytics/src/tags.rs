@@ -309,6 +309,28 @@ pub fn tags_path(lake: &Lake, as_of: NaiveDate) -> PathBuf {
     tags_dir(lake).join(format!("as_of={as_of}.parquet"))
 }
 
+/// The dates whose tagged 360 table has been built, oldest first.
+pub fn tagged_dates(lake: &Lake) -> Result<Vec<NaiveDate>> {
+    let dir = tags_dir(lake);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(dir)(e)),
+    };
+    let mut dates = Vec::new();
+    for entry in entries {
+        let name = entry.map_err(Error::io(&dir))?.file_name();
+        let date = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("as_of="))
+            .and_then(|n| n.strip_suffix(".parquet"))
+            .and_then(|d| d.parse::<NaiveDate>().ok());
+        dates.extend(date);
+    }
+    dates.sort_unstable();
+    Ok(dates)
+}
+
 /// Evaluates the library in force over the 360 table of a date (which must have been built)
 /// and writes the tagged 360 table: every 360 column, then one column per tag. Target groups
 /// and cohorts read this one file.

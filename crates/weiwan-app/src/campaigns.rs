@@ -27,8 +27,9 @@ use weiwan_domain::codes::{
     CampaignStatus, ContactChannel, RuleCategory, TaskAction, TaskPriority, TaskQueue,
 };
 use weiwan_storage::{
-    Acceptance, Accepted, AuditEntry, CampaignHistoryEntry, CampaignRecord, Executed, Execution,
-    MemberRecord, NewTask, OfferRecord, OutcomeRecord, Store, TaskRecord, campaign_of_rule, campaign_rule_id,
+    Acceptance, Accepted, AuditEntry, CampaignHistoryEntry, CampaignRecord, ContactEntry, Executed,
+    Execution, MemberRecord, NewTask, OfferRecord, OutcomeRecord, Store, TaskRecord, campaign_of_rule,
+    campaign_rule_id,
 };
 
 use crate::error::{Error, Result};
@@ -97,7 +98,7 @@ fn offer_view(record: &OfferRecord) -> Result<OfferView> {
     })
 }
 
-fn stored_offer(record: &OfferRecord) -> Result<Offer> {
+pub(crate) fn stored_offer(record: &OfferRecord) -> Result<Offer> {
     serde_json::from_str(&record.definition)
         .map_err(|e| Error::Invalid(format!("stored offer {}: {e}", record.offer_id)))
 }
@@ -107,12 +108,12 @@ pub async fn list_offers(store: &dyn Store) -> Result<Vec<OfferView>> {
     store.offers().await?.iter().map(offer_view).collect()
 }
 
-async fn catalog(store: &dyn Store) -> Result<Vec<(Offer, bool)>> {
+pub(crate) async fn catalog(store: &dyn Store) -> Result<Vec<(Offer, bool)>> {
     store.offers().await?.iter().map(|r| Ok((stored_offer(r)?, r.active))).collect()
 }
 
 /// An offer's eligibility conditions (its own and those its terms imply), parsed.
-fn offer_conditions(offer: &Offer) -> Result<Vec<Condition>, String> {
+pub(crate) fn offer_conditions(offer: &Offer) -> Result<Vec<Condition>, String> {
     offer
         .conditions()
         .iter()
@@ -265,16 +266,16 @@ pub struct HistoryView {
     pub comment: String,
 }
 
-fn stored_plan(record: &CampaignRecord) -> Result<CampaignPlan> {
+pub(crate) fn stored_plan(record: &CampaignRecord) -> Result<CampaignPlan> {
     serde_json::from_str(&record.plan)
         .map_err(|e| Error::Invalid(format!("stored plan of campaign {}: {e}", record.campaign_id)))
 }
 
-fn status_of(record: &CampaignRecord) -> Result<CampaignStatus> {
+pub(crate) fn status_of(record: &CampaignRecord) -> Result<CampaignStatus> {
     record.status.parse().map_err(|e| Error::Invalid(format!("campaign {}: status: {e}", record.campaign_id)))
 }
 
-async fn find_campaign(store: &dyn Store, campaign_id: &str) -> Result<CampaignRecord> {
+pub(crate) async fn find_campaign(store: &dyn Store, campaign_id: &str) -> Result<CampaignRecord> {
     store.find_campaign(campaign_id).await?.ok_or_else(|| Error::NotFound(format!("campaign {campaign_id}")))
 }
 
@@ -938,6 +939,7 @@ fn campaign_task(
 pub(crate) async fn accept_offer(
     store: &dyn Store,
     task: &TaskRecord,
+    channel: &str,
     note: &str,
     request_id: Option<String>,
     actor: &Actor,
@@ -956,14 +958,9 @@ pub(crate) async fn accept_offer(
             record.status
         )));
     }
-    let member = store
-        .campaign_members(campaign_id)
-        .await?
-        .into_iter()
-        .find(|m| m.subscription_id == task.task.subject)
-        .ok_or_else(|| {
-            Error::Invalid(format!("task {task_id}: its line is not a member of campaign {campaign_id}"))
-        })?;
+    let member = store.campaign_member(campaign_id, &task.task.subject).await?.ok_or_else(|| {
+        Error::Invalid(format!("task {task_id}: its line is not a member of campaign {campaign_id}"))
+    })?;
     let offers = catalog(store).await?;
     let (offer, _) = offers.iter().find(|(o, _)| o.id == member.offer_id).ok_or_else(|| {
         Error::Invalid(format!("campaign {campaign_id}: offer {} is missing", member.offer_id))
@@ -990,7 +987,7 @@ pub(crate) async fn accept_offer(
         task_id,
         subscription_id: task.task.subject.clone(),
         customer_id: task.task.customer_id.clone(),
-        channel: task.task.cause.clone(),
+        channel: channel.to_owned(),
         user_id: actor.user_id.clone(),
         at: at.clone(),
         today: today.to_string(),
@@ -1006,7 +1003,10 @@ pub(crate) async fn accept_offer(
             confirm_suspension: false,
             request_id,
         },
-        contact: crate::contact::ledger_entry(task, actor, weiwan_domain::codes::TaskOutcome::Accepted, now),
+        contact: ContactEntry {
+            channel: channel.to_owned(),
+            ..crate::contact::ledger_entry(task, actor, weiwan_domain::codes::TaskOutcome::Accepted, now)
+        },
     };
     let (task, closed) = match store.accept_offer(&acceptance).await? {
         Accepted::Accepted { task, closed } => (task, closed),
@@ -1033,7 +1033,7 @@ pub(crate) async fn accept_offer(
             return Err(Error::Conflict(format!("campaign {campaign_id}: its budget is spent")));
         }
     };
-    let detail = serde_json::json!({ "outcome": "accepted", "offer": offer.id, "cost": offer.cost().to_string(), "closed": closed });
+    let detail = serde_json::json!({ "outcome": "accepted", "offer": offer.id, "cost": offer.cost().to_string(), "channel": channel, "closed": closed });
     store
         .append_audit(&audit_entry(actor, &at, "record_outcome", "task", &task_id.to_string(), detail))
         .await?;

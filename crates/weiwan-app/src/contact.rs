@@ -25,16 +25,16 @@ pub fn china_time(now: DateTime<Utc>) -> NaiveDateTime {
     now.naive_utc() + chrono::Duration::hours(8)
 }
 
-const LEDGER_TIME: &str = "%Y-%m-%d %H:%M:%S";
+pub(crate) const LEDGER_TIME: &str = "%Y-%m-%d %H:%M:%S";
 
 /// How far back the ledger matters: a month of caps, and the suppression window and quiet
 /// period after it.
-fn lookback(policy: &ContactPolicy, at: NaiveDateTime) -> String {
+pub(crate) fn lookback(policy: &ContactPolicy, at: NaiveDateTime) -> String {
     let days = 40 + policy.suppression.as_ref().map_or(0, |s| u64::from(s.within_days + s.quiet_days));
     (at - Days::new(days)).format(LEDGER_TIME).to_string()
 }
 
-fn past(entry: &ContactEntry) -> Option<PastContact> {
+pub(crate) fn past(entry: &ContactEntry) -> Option<PastContact> {
     Some(PastContact {
         channel: entry.channel.clone(),
         at: NaiveDateTime::parse_from_str(&entry.at, LEDGER_TIME).ok()?,

@@ -54,6 +54,9 @@ pub enum Command {
     /// Retention campaigns 维系活动 in the scheme library 方案库: plan, preview, approve,
     /// execute with a holdout, and evaluate against it.
     Campaign(CampaignArgs),
+    /// Dispatch 派单: the day's outbound call lists, balanced by capacity, and a campaign's SMS
+    /// batch as a file; both through the contact policy.
+    Dispatch(DispatchArgs),
     /// Generate a small operator, import it into the embedded store and print a summary.
     Demo(DemoArgs),
 }
@@ -634,5 +637,46 @@ pub enum CampaignAction {
         as_of: String,
         #[arg(long, value_enum, default_value_t = Output::Text)]
         format: Output,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DispatchArgs {
+    #[command(subcommand)]
+    pub action: DispatchAction,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DispatchAction {
+    /// Give the calls waiting in the outbound queue to the outbound managers of their branch,
+    /// most urgent first, balanced by the calls each can still make today; one CSV call list
+    /// per manager.
+    Calls {
+        /// Where the call lists go (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Calls a manager makes a day, less those they hold already.
+        #[arg(long, default_value_t = 80)]
+        per_manager: u32,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// Write a running campaign's SMS batch (CSV: msisdn, customer, line, text) and enter each
+    /// message in the contact ledger.
+    Sms {
+        /// The campaign, by id.
+        #[arg(long)]
+        campaign: String,
+        /// The message; placeholders {offer_zh}, {offer_en}, {offer_name_zh}, {offer_name_en},
+        /// {valid_to}.
+        #[arg(long)]
+        template: String,
+        /// The batch file to write.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        user: ActingUser,
     },
 }

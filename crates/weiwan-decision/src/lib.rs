@@ -17,6 +17,7 @@
 pub mod alert;
 pub mod campaign;
 pub mod contact;
+pub mod dispatch;
 pub mod experiment;
 pub mod nbo;
 pub mod offers;

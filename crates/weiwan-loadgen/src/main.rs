@@ -1,4 +1,5 @@
-//! `weiwan-loadgen`: an open-loop load generator for `POST /api/v1/events`.
+//! `weiwan-loadgen`: an open-loop load generator for `POST /api/v1/events` and for
+//! `GET /api/v1/customers/{id}/policy-view`.
 //!
 //! Requests are scheduled at a fixed rate and each is sent on its own task, so a slow answer
 //! never delays the next request (no coordinated omission); latency is measured from the
@@ -15,18 +16,32 @@ use clap::Parser;
 use hdrhistogram::Histogram;
 use tokio::sync::Mutex;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Target {
+    /// POST /api/v1/events, one event a request (an api_client token).
+    Events,
+    /// GET /api/v1/customers/{id}/policy-view (a token of a role that views customers).
+    PolicyView,
+}
+
 #[derive(Debug, Parser)]
-#[command(about = "Open-loop load on POST /api/v1/events; prints latency percentiles as JSON")]
+#[command(about = "Open-loop load on the weiwan API; prints latency percentiles as JSON")]
 struct Args {
     /// Base URL of the server, e.g. http://127.0.0.1:8080
     #[arg(long)]
     url: String,
-    /// API token of an api_client user.
+    /// API token (Bearer) of the user sending the requests.
     #[arg(long, env = "WEIWAN_TOKEN")]
     token: String,
-    /// A subscriptions.csv whose first column is subscription_id: the lines events are about.
-    #[arg(long)]
-    subscriptions: PathBuf,
+    #[arg(long, value_enum, default_value = "events")]
+    target: Target,
+    /// A CSV whose first column names the subjects: subscription_id (events) or customer_id
+    /// (policy views), e.g. the extract's subscriptions.csv or customers.csv.
+    #[arg(long, alias = "subscriptions")]
+    subjects: PathBuf,
+    /// The asking channel of policy views.
+    #[arg(long, default_value = "store")]
+    channel: String,
     /// Events per second.
     #[arg(long, default_value_t = 1000)]
     rate: u64,
@@ -46,22 +61,28 @@ struct Tally {
     ok: u64,
     failed: u64,
     tasks: u64,
+    /// Bytes of the successful answers' bodies.
+    bytes: u64,
     first_error: Option<String>,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let lines = read_lines(&args.subscriptions)?;
-    if lines.is_empty() {
-        bail!("{} lists no subscriptions", args.subscriptions.display());
+    let column = match args.target {
+        Target::Events => "subscription_id",
+        Target::PolicyView => "customer_id",
+    };
+    let subjects = read_subjects(&args.subjects, column)?;
+    if subjects.is_empty() {
+        bail!("{} lists no {column}", args.subjects.display());
     }
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .timeout(Duration::from_secs(30))
         .build()
         .context("failed to build the HTTP client")?;
-    let endpoint = format!("{}/api/v1/events", args.url.trim_end_matches('/'));
+    let base = args.url.trim_end_matches('/').to_owned();
     let histogram = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?));
     let tally = Arc::new(Mutex::new(Tally::default()));
     let total = args.rate * args.seconds;
@@ -71,40 +92,54 @@ async fn main() -> anyhow::Result<()> {
     for n in 0..total {
         let due = started + period.mul_f64(n as f64);
         tokio::time::sleep_until(due.into()).await;
-        // Each event is about a different line (cycling), so each raises its own task.
-        let line = &lines[(n as usize) % lines.len()];
-        let body = serde_json::json!({
-            "event_id": format!("{}-{n}", args.run_id),
-            "subscription_id": line,
-            "occurred_at": "2026-11-20 10:00:00",
-            "event_type": args.event_type,
-            "detail": "load test",
-        });
-        let (client, endpoint, token) = (client.clone(), endpoint.clone(), args.token.clone());
+        // Each request is about another subject (cycling): each event raises its own task,
+        // and policy views do not hit one customer's rows over and over.
+        let subject = &subjects[(n as usize) % subjects.len()];
+        let request = match args.target {
+            Target::Events => client.post(format!("{base}/api/v1/events")).json(&serde_json::json!({
+                "event_id": format!("{}-{n}", args.run_id),
+                "subscription_id": subject,
+                "occurred_at": "2026-11-20 10:00:00",
+                "event_type": args.event_type,
+                "detail": "load test",
+            })),
+            Target::PolicyView => {
+                client.get(format!("{base}/api/v1/customers/{subject}/policy-view?channel={}", args.channel))
+            }
+        }
+        .bearer_auth(&args.token);
         let (histogram, tally) = (histogram.clone(), tally.clone());
         handles.push(tokio::spawn(async move {
-            let answer = client.post(&endpoint).bearer_auth(token).json(&body).send().await;
+            // The whole answer is read before the clock stops, and before the tallies are
+            // locked, so slow bodies neither hide nor queue behind each other.
+            let answer = match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    response.bytes().await.map(|body| (status, body))
+                }
+                Err(err) => Err(err),
+            };
             let micros = due.elapsed().as_micros().max(1) as u64;
-            let mut tally = tally.lock().await;
             match answer {
-                Ok(response) if response.status().is_success() => {
-                    let tasks = response
-                        .json::<serde_json::Value>()
-                        .await
+                Ok((status, body)) if status.is_success() => {
+                    let tasks = serde_json::from_slice::<serde_json::Value>(&body)
                         .ok()
                         .and_then(|v| v["tasks"].as_array().map(|t| t.len() as u64))
                         .unwrap_or(0);
+                    histogram.lock().await.saturating_record(micros);
+                    let mut tally = tally.lock().await;
                     tally.ok += 1;
                     tally.tasks += tasks;
-                    histogram.lock().await.saturating_record(micros);
+                    tally.bytes += body.len() as u64;
                 }
-                Ok(response) => {
+                Ok((status, body)) => {
+                    let mut tally = tally.lock().await;
                     tally.failed += 1;
-                    let status = response.status();
-                    let text = response.text().await.unwrap_or_default();
+                    let text = String::from_utf8_lossy(&body);
                     tally.first_error.get_or_insert_with(|| format!("{status}: {text}"));
                 }
                 Err(err) => {
+                    let mut tally = tally.lock().await;
                     tally.failed += 1;
                     tally.first_error.get_or_insert_with(|| err.to_string());
                 }
@@ -120,12 +155,14 @@ async fn main() -> anyhow::Result<()> {
     let tally = tally.lock().await;
     let ms = |q: f64| histogram.value_at_quantile(q) as f64 / 1000.0;
     let report = serde_json::json!({
+        "target": format!("{:?}", args.target),
         "target_rate": args.rate,
         "sent": total,
         "achieved_rate": (total as f64 / sending.as_secs_f64()).round(),
         "ok": tally.ok,
         "failed": tally.failed,
         "tasks_raised": tally.tasks,
+        "mean_body_bytes": tally.bytes.checked_div(tally.ok).unwrap_or(0),
         "p50_ms": ms(0.50),
         "p90_ms": ms(0.90),
         "p99_ms": ms(0.99),
@@ -143,12 +180,12 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_lines(path: &PathBuf) -> anyhow::Result<Vec<String>> {
+fn read_subjects(path: &PathBuf, column: &str) -> anyhow::Result<Vec<String>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("failed to read {}", path.display()))?;
     let mut rows = text.lines();
     let header = rows.next().unwrap_or_default();
-    if !header.starts_with("subscription_id") {
-        bail!("{}: the first column must be subscription_id", path.display());
+    if header.split(',').next() != Some(column) {
+        bail!("{}: the first column must be {column}", path.display());
     }
     Ok(rows.filter_map(|row| row.split(',').next()).filter(|id| !id.is_empty()).map(str::to_owned).collect())
 }

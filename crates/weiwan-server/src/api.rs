@@ -69,6 +69,7 @@ pub struct ApiDoc;
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::campaigns_api::CampaignApiDoc::openapi());
+    doc.merge(crate::policy_api::PolicyApiDoc::openapi());
     doc
 }
 
@@ -100,7 +101,7 @@ fn now_text(state: &AppState) -> String {
     (state.clock)().to_rfc3339()
 }
 
-async fn audit(
+pub(crate) async fn audit(
     state: &AppState,
     who: &Principal,
     action: &str,
@@ -733,8 +734,9 @@ async fn claim_task(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutcomeBody {
-    /// not_reached, reminded, resolved, retained, refused, considering, visited, greeted or
-    /// no_action; not_reached and considering leave the task open.
+    /// not_reached, reminded, resolved, retained, refused, considering, visited, greeted,
+    /// no_action, accepted (a campaign's offer) or transferred (a work order to another
+    /// channel); not_reached, considering and reminded leave the task open.
     pub outcome: String,
     #[serde(default)]
     pub note: String,
@@ -745,6 +747,10 @@ pub struct OutcomeBody {
     /// nothing twice and answers with the task as it is.
     #[serde(default)]
     pub request_id: Option<String>,
+    /// With the outcome `transferred`: the queue the work order carries the customer to
+    /// (outbound, store, hotline or retention).
+    #[serde(default)]
+    pub transfer_to: Option<String>,
 }
 
 /// Records what came of a task (claiming it first if it was open).
@@ -764,6 +770,7 @@ async fn record_outcome(
         note: request.note,
         confirm_suspension: request.confirm_suspension,
         request_id: request.request_id,
+        transfer_to: request.transfer_to,
     };
     let task =
         weiwan_app::tasks::record_outcome(state.store.as_ref(), &actor(&who), id, &request, (state.clock)())

@@ -55,6 +55,9 @@ pub enum Permission {
     /// Put a customer in scope on the do-not-disturb list 免打扰, or take them off, as the
     /// customer asks (managers, store clerks, hotline agents).
     ManageContactPreferences,
+    /// Show a customer the offers meant for them and let them take one, as the web hall
+    /// 网上营业厅 does for a customer it signed in (a system: API clients).
+    ServeWebHall,
 }
 
 /// The permission table. Least privilege: administrators manage users and read the audit log
@@ -73,6 +76,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         PlanCampaigns => role == Planner,
         ApproveCampaigns => role == Approver,
         ManageContactPreferences => matches!(role, Manager | Clerk | Agent),
+        ServeWebHall => role == ApiClient,
     }
 }
 

@@ -6,8 +6,6 @@
 //! Previews, executions and evaluations run DataFusion queries over the lake; they run on the
 //! analytics runtime ([`AppState::analytics`]), never on the workers that serve requests.
 
-use std::future::Future;
-
 use axum::Json;
 use axum::Router;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -76,20 +74,6 @@ fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     payload.map(|Json(value)| value).map_err(ApiError::from)
 }
 
-/// Runs DataFusion work on the analytics runtime and waits for it.
-async fn on_analytics<T, F>(state: &AppState, work: F) -> ApiResult<T>
-where
-    F: Future<Output = weiwan_app::Result<T>> + Send + 'static,
-    T: Send + 'static,
-{
-    state
-        .analytics
-        .spawn(work)
-        .await
-        .map_err(|err| ApiError::Internal(format!("analytics task failed: {err}")))?
-        .map_err(ApiError::from)
-}
-
 fn actor(who: &Principal) -> weiwan_app::tasks::Actor {
     weiwan_app::tasks::Actor { user_id: who.user_id.clone(), role: who.role.code().to_owned() }
 }
@@ -137,10 +121,11 @@ async fn add_offers(
         return Err(ApiError::bad("offers: 1 to 1000 offers"));
     }
     let (store, lake, actor, now) = (state.store.clone(), state.lake.clone(), actor(&who), now(&state));
-    let added = on_analytics(&state, async move {
+    let added = crate::on_analytics(&state, async move {
         uc::add_offers(store.as_ref(), &lake, &request.offers, &actor, now).await
     })
     .await?;
+    crate::policy_api::refresh_after_catalog_change(&state);
     Ok((StatusCode::CREATED, Json(added)).into_response())
 }
 
@@ -154,6 +139,7 @@ async fn retire_offer(
 ) -> ApiResult<Response> {
     who.require(Permission::PlanCampaigns)?;
     let view = uc::set_offer_active(state.store.as_ref(), &id, false, &actor(&who), now(&state)).await?;
+    state.policy.withdraw(&id);
     Ok(Json(view).into_response())
 }
 
@@ -167,6 +153,8 @@ async fn reinstate_offer(
 ) -> ApiResult<Response> {
     who.require(Permission::PlanCampaigns)?;
     let view = uc::set_offer_active(state.store.as_ref(), &id, true, &actor(&who), now(&state)).await?;
+    state.policy.restore(&id);
+    crate::policy_api::refresh_after_catalog_change(&state);
     Ok(Json(view).into_response())
 }
 
@@ -294,7 +282,7 @@ async fn preview_campaign(
     let request = body(payload)?;
     let as_of = date("as_of", &request.as_of)?;
     let (store, lake, now) = (state.store.clone(), state.lake.clone(), now(&state));
-    let preview = on_analytics(&state, async move {
+    let preview = crate::on_analytics(&state, async move {
         uc::preview_campaign(store.as_ref(), &lake, &id, as_of, request.sample.min(100), now).await
     })
     .await?;
@@ -331,7 +319,7 @@ async fn act_on_campaign(
     let as_of = request.as_of.as_deref().map(|text| date("as_of", text)).transpose()?;
     let request = ActionRequest { comment: request.comment, as_of };
     let (store, lake, actor, now) = (state.store.clone(), state.lake.clone(), actor(&who), now(&state));
-    let view = on_analytics(&state, async move {
+    let view = crate::on_analytics(&state, async move {
         uc::act_on_campaign(store.as_ref(), &lake, &id, action, &request, &actor, now).await
     })
     .await?;
@@ -360,8 +348,11 @@ async fn evaluate_campaign(
     let as_of = date("as_of", &query.as_of)?;
     let (store, lake) = (state.store.clone(), state.lake.clone());
     let evaluation =
-        on_analytics(&state, async move { uc::evaluate_campaign(store.as_ref(), &lake, &id, as_of).await })
-            .await?;
+        crate::on_analytics(
+            &state,
+            async move { uc::evaluate_campaign(store.as_ref(), &lake, &id, as_of).await },
+        )
+        .await?;
     Ok(Json(evaluation).into_response())
 }
 

@@ -14,7 +14,9 @@ pub mod auth;
 pub mod campaigns_api;
 pub mod error;
 mod metrics_layer;
+pub mod policy_api;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +45,8 @@ pub struct AppState {
     /// The runtime DataFusion work started by requests runs on (campaign previews,
     /// executions, evaluations), apart from the workers that serve requests.
     pub analytics: tokio::runtime::Handle,
+    /// The index the unified policy view reads, rebuilt without stopping the server.
+    pub policy: weiwan_app::policy_view::PolicyViews,
 }
 
 impl std::fmt::Debug for AppState {
@@ -55,6 +59,7 @@ impl std::fmt::Debug for AppState {
 pub fn router(state: AppState) -> Router {
     api::routes()
         .merge(campaigns_api::routes())
+        .merge(policy_api::routes())
         .merge(metrics_layer::routes())
         .layer(axum::middleware::from_fn(metrics_layer::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -102,4 +107,18 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Runs DataFusion work on the analytics runtime and waits for it.
+pub(crate) async fn on_analytics<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
+where
+    F: Future<Output = weiwan_app::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    state
+        .analytics
+        .spawn(work)
+        .await
+        .map_err(|err| ApiError::Internal(format!("analytics task failed: {err}")))?
+        .map_err(ApiError::from)
 }

@@ -21,11 +21,11 @@ use weiwan_storage::TaskFilter;
 use super::churn::date;
 use super::now;
 
-fn actor(user: &str, role: &str) -> Actor {
+pub(crate) fn actor(user: &str, role: &str) -> Actor {
     Actor { user_id: user.into(), role: role.into() }
 }
 
-fn planner() -> Actor {
+pub(crate) fn planner() -> Actor {
     actor("u-planner", "planner")
 }
 
@@ -47,7 +47,7 @@ async fn setup() -> (tempfile::TempDir, Arc<dyn Store>, Lake) {
     (work, store, lake)
 }
 
-fn plan(target_group: &str, offers: &[&str]) -> CampaignPlan {
+pub(crate) fn plan(target_group: &str, offers: &[&str]) -> CampaignPlan {
     CampaignPlan {
         name_zh: "存费赠费保有".into(),
         name_en: "Prepay-and-get-bonus retention".into(),
@@ -88,7 +88,7 @@ async fn act(
 }
 
 /// Submits and approves at two levels, then executes.
-async fn start(store: &dyn Store, lake: &Lake, id: &str) -> CampaignView {
+pub(crate) async fn start(store: &dyn Store, lake: &Lake, id: &str) -> CampaignView {
     act(store, lake, id, CampaignAction::Submit, &planner(), "").await.expect("submit");
     act(store, lake, id, CampaignAction::Approve, &actor("u-a1", "approver"), "ok").await.expect("level 1");
     act(store, lake, id, CampaignAction::Approve, &actor("u-a2", "approver"), "ok").await.expect("level 2");
@@ -242,6 +242,7 @@ async fn a_campaign_goes_from_plan_to_evaluation_with_approvals_budgets_and_excl
         note: "办理".into(),
         confirm_suspension: false,
         request_id: None,
+        transfer_to: None,
     };
     record_outcome(store, &clerk, store_task(&accepted_line), &accept, now()).await.expect("accept");
     let after = store.task(outbound[0].task_id).await.expect("task").expect("exists");
@@ -261,12 +262,14 @@ async fn a_campaign_goes_from_plan_to_evaluation_with_approvals_budgets_and_excl
         note: String::new(),
         confirm_suspension: false,
         request_id: None,
+        transfer_to: None,
     };
     let refused = OutcomeRequest {
         outcome: "refused".into(),
         note: String::new(),
         confirm_suspension: false,
         request_id: None,
+        transfer_to: None,
     };
     record_outcome(store, &manager(outbound[1]), outbound[1].task_id, &not_reached, now())
         .await
@@ -574,6 +577,7 @@ async fn caps_and_suppression_hold_across_two_campaigns_and_three_channels() {
         note: String::new(),
         confirm_suspension: false,
         request_id: None,
+        transfer_to: None,
     };
     let manager = actor("u-m", "manager");
 
@@ -669,6 +673,7 @@ async fn an_outcome_sent_twice_is_recorded_once() {
         note: String::new(),
         confirm_suspension: false,
         request_id: Some(id.into()),
+        transfer_to: None,
     };
     // A retry (same id) answers with the task and records nothing twice, for an acceptance too.
     for _ in 0..2 {

@@ -223,7 +223,9 @@ macro_rules! on_both_stores {
 mod alerts;
 mod campaigns;
 mod churn;
+mod dispatch;
 mod kpis;
+mod policy;
 
 on_both_stores!(
     a_generated_extract_imports_once,

@@ -26,7 +26,20 @@ pub async fn run(bind: SocketAddr, config: &StoreConfig) -> anyhow::Result<()> {
         lake,
         clock: Arc::new(crate::clock::now),
         analytics: analytics.handle().clone(),
+        policy: Default::default(),
     };
+    // The policy view's index: built from the latest tagged 360 table while the server
+    // already answers (the view says 409 until it is in force).
+    let building = state.clone();
+    tokio::spawn(async move {
+        match weiwan_server::policy_api::rebuild(&building, None).await {
+            Ok(summary) => eprintln!(
+                "policy index in force: {} customers, {} lines, {} offers, data as of {}",
+                summary.customers, summary.lines, summary.offers, summary.as_of
+            ),
+            Err(err) => eprintln!("no policy index yet ({err}); POST /api/v1/policy-index after a batch run"),
+        }
+    });
     eprintln!("weiwan API on http://{bind}/api/v1 (OpenAPI: /api/v1/openapi.json, metrics: /metrics)");
     let served =
         weiwan_server::serve(state, bind).await.with_context(|| format!("failed to serve on {bind}"));

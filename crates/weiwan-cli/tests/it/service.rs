@@ -28,6 +28,25 @@ fn http(port: u16, method: &str, path: &str, headers: &str, body: &str) -> (Stri
     (status, body)
 }
 
+/// Signs in; returns the session cookie (`name=value`).
+fn session_cookie(port: u16, login: &str, password: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let body = format!(r#"{{"login":"{login}","password":"{password}"}}"#);
+    let request = format!(
+        "POST /api/v1/login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    answer
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().starts_with("set-cookie:").then(|| l[11..].trim().to_owned()))
+        .and_then(|c| c.split(';').next().map(str::to_owned))
+        .unwrap_or_else(|| panic!("no session cookie: {answer}"))
+}
+
 #[test]
 fn users_rules_and_events_from_the_command_line() {
     let work = tempfile::tempdir().expect("tempdir");
@@ -135,4 +154,67 @@ fn serve_answers_on_a_socket_and_stops_gracefully() {
         lines.iter().any(|l| l["fields"]["message"].as_str().is_some_and(|m| m.contains("shutting down"))),
         "{log}"
     );
+}
+
+#[test]
+fn serve_builds_the_policy_index_and_answers_policy_views() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let dir = work.path();
+    let demo = weiwan(&["demo", "--subscribers", "300", "--months", "4"], dir);
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    for (login, role) in [("pat", "planner"), ("ana", "analyst")] {
+        let ok = weiwan_with_password(
+            &["user", "add", "--login", login, "--name", login, "--role", role],
+            dir,
+            "a-long-password",
+        );
+        assert!(ok.status.success(), "{}", text(&ok.stderr));
+    }
+    let catalog = weiwan(&["offer", "load", "--builtin", "--as", "pat"], dir);
+    assert!(catalog.status.success(), "{}", text(&catalog.stderr));
+    let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let mut server = command(&["serve", "--bind", &format!("127.0.0.1:{port}")], dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the server did not start listening");
+        std::thread::yield_now();
+    }
+    let auth = format!("Cookie: {}\r\n", session_cookie(port, "ana", "a-long-password"));
+    // The index is built from the demo's tagged 360 table while the server already answers.
+    let index = loop {
+        let (status, body) = http(port, "GET", "/api/v1/policy-index", &auth, "");
+        if status.contains("200") {
+            break serde_json::from_str::<serde_json::Value>(&body).expect("json");
+        }
+        assert!(status.contains("409"), "{status} {body}");
+        assert!(started.elapsed() < Duration::from_secs(120), "no index: {body}");
+        std::thread::yield_now();
+    };
+    assert_eq!(index["as_of"], "2026-11-01", "{index}");
+    assert!(index["customers"].as_u64().expect("customers") > 100, "{index}");
+    assert_eq!(index["offers"], 13, "the built-in catalog: {index}");
+    let (_, tasks) = http(port, "GET", "/api/v1/tasks?limit=1", &auth, "");
+    let tasks: serde_json::Value = serde_json::from_str(&tasks).expect("json");
+    let customer = tasks["tasks"][0]["customer_id"].as_str().expect("a task of the demo's batch").to_owned();
+    let (status, body) =
+        http(port, "GET", &format!("/api/v1/customers/{customer}/policy-view?channel=store"), &auth, "");
+    assert!(status.contains("200"), "{status} {body}");
+    let view: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        (view["customer_id"].as_str(), view["data_as_of"].as_str()),
+        (Some(customer.as_str()), Some("2026-11-01"))
+    );
+    assert!(
+        view["open_tasks"].as_array().expect("tasks").iter().any(|t| t["customer_id"] == customer.as_str())
+    );
+    assert!(view["contact"]["allowed"].is_boolean() && view["offers"].is_array(), "{view}");
+    let (status, body) =
+        http(port, "GET", &format!("/api/v1/customers/{customer}/policy-view?channel=fax"), &auth, "");
+    assert!(status.contains("400") && body.contains("channel"), "{status} {body}");
+    server.kill().expect("stop");
+    let _ = server.wait();
 }

@@ -2,6 +2,8 @@
 //! against every endpoint, branch scoping and masking, events and their tasks, the 不轻易停机
 //! flow, the audit log, sessions, metrics and the OpenAPI description.
 
+mod concurrency;
+
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -110,6 +112,7 @@ impl Harness {
             lake: Lake::new(lake.path()),
             clock: Arc::new(move || *clock_now.lock().expect("clock")),
             analytics: tokio::runtime::Handle::current(),
+            policy: Default::default(),
         };
         let mut harness = Harness {
             router: weiwan_server::router(state),
@@ -351,6 +354,40 @@ async fn every_role_against_every_endpoint() {
             "/api/v1/customers/C2/do-not-disturb".into(),
             Some(json!({"on": false})),
             [NO, NO, NO, GONE, GONE, OK, NO, NO],
+        ),
+        // The policy view: roles that view customers, in scope; no index is built here (no
+        // batch has run), so those allowed are told so.
+        (
+            Method::GET,
+            "/api/v1/customers/C1/policy-view?channel=store".into(),
+            None,
+            [NO, NO, NO, S::CONFLICT, S::CONFLICT, S::CONFLICT, S::CONFLICT, NO],
+        ),
+        (
+            Method::GET,
+            "/api/v1/customers/C2/policy-view?channel=store".into(),
+            None,
+            [NO, NO, NO, GONE, GONE, S::CONFLICT, S::CONFLICT, NO],
+        ),
+        (
+            Method::GET,
+            "/api/v1/policy-index".into(),
+            None,
+            [NO, S::CONFLICT, S::CONFLICT, S::CONFLICT, S::CONFLICT, S::CONFLICT, S::CONFLICT, NO],
+        ),
+        (
+            Method::POST,
+            "/api/v1/policy-index".into(),
+            Some(json!({})),
+            [NO, S::CONFLICT, NO, NO, NO, NO, NO, NO],
+        ),
+        // The web hall is a system: API clients only. C1 has no campaign offer.
+        (Method::GET, "/api/v1/customers/C1/offers-for-you".into(), None, [NO, NO, NO, NO, NO, NO, NO, OK]),
+        (
+            Method::POST,
+            "/api/v1/customers/C1/offers-for-you/m1/take".into(),
+            Some(json!({"request_id": "web-1"})),
+            [NO, NO, NO, NO, NO, NO, NO, GONE],
         ),
         (
             Method::POST,
