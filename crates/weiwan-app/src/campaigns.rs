@@ -352,6 +352,11 @@ async fn check_plan(store: &dyn Store, plan: &CampaignPlan) -> Result<()> {
     if let Err(err) = find_segment(store, &plan.target_group).await {
         problems.push(format!("target_group: {err}"));
     }
+    if let Some(id) = &plan.questionnaire
+        && store.find_questionnaire(id).await?.is_none()
+    {
+        problems.push(format!("questionnaire: no questionnaire {id}"));
+    }
     if problems.is_empty() { Ok(()) } else { Err(Error::CampaignRefused(CampaignRefused { problems })) }
 }
 
@@ -932,6 +937,16 @@ fn campaign_task(
 // ---------------------------------------------------------------------------------------------
 // Acceptance
 
+/// How an offer was taken: on which channel (the ledger's), with the note, the client's
+/// request id and the questionnaire's answers (id and JSON) to record with the outcome.
+#[derive(Debug)]
+pub(crate) struct Taken<'a> {
+    pub channel: &'a str,
+    pub note: &'a str,
+    pub request_id: Option<String>,
+    pub answers: (Option<String>, Option<String>),
+}
+
 /// Records that the customer took the campaign's offer on a campaign task: the take-up is paid
 /// from the offer's and the campaign's budgets, the customer's other tasks of the campaign
 /// close, and an offer the customer holds that excludes this one refuses it. Called by
@@ -939,12 +954,11 @@ fn campaign_task(
 pub(crate) async fn accept_offer(
     store: &dyn Store,
     task: &TaskRecord,
-    channel: &str,
-    note: &str,
-    request_id: Option<String>,
+    taken: Taken<'_>,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<TaskRecord> {
+    let Taken { channel, note, request_id, answers } = taken;
     let task_id = task.task_id;
     let campaign_id = campaign_of_rule(&task.task.rule_id).ok_or_else(|| {
         Error::Invalid(format!(
@@ -1002,6 +1016,8 @@ pub(crate) async fn accept_offer(
             note: note.to_owned(),
             confirm_suspension: false,
             request_id,
+            questionnaire_id: answers.0,
+            answers: answers.1,
         },
         contact: ContactEntry {
             channel: channel.to_owned(),

@@ -13,6 +13,7 @@ pub mod events;
 pub mod generate;
 pub mod import;
 pub mod policy_view;
+pub mod questionnaires;
 pub mod rules;
 pub mod segments;
 pub mod tags;

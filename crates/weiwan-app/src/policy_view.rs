@@ -265,6 +265,9 @@ pub struct CampaignForCustomer {
     pub script_en: Option<String>,
     /// The campaign's open task on the asking channel, to record the outcome on.
     pub task_id: Option<i64>,
+    /// The questionnaire 智能问卷 to ask, when the plan has one; its answers go with the outcome.
+    #[schema(value_type = Option<Object>)]
+    pub questionnaire: Option<weiwan_decision::questionnaire::Questionnaire>,
 }
 
 /// A contact in the ledger, as the view shows it.
@@ -430,6 +433,10 @@ async fn campaigns_of(
                     && t.task.cause == channel
             })
             .map(|t| t.task_id);
+        let questionnaire = match &plan.questionnaire {
+            Some(id) => Some(crate::questionnaires::find_questionnaire(store, id).await?),
+            None => None,
+        };
         out.push(CampaignForCustomer {
             campaign_id: campaign_id.to_owned(),
             name_zh: plan.name_zh.clone(),
@@ -440,6 +447,7 @@ async fn campaigns_of(
             script_zh: script.map(|s| s.script_zh.clone()),
             script_en: script.map(|s| s.script_en.clone()),
             task_id,
+            questionnaire,
         });
     }
     Ok(out)
@@ -617,16 +625,13 @@ pub async fn take_offer_on_web(
             Error::NotFound(format!("an offer of campaign {campaign_id} for customer {customer_id}"))
         })?;
     let task_id = task.task_id;
-    let accepted = crate::campaigns::accept_offer(
-        store,
-        &task,
-        "web_hall",
-        "网上营业厅自助办理 / taken in the web hall",
-        Some(request_id.to_owned()),
-        actor,
-        now,
-    )
-    .await;
+    let taken = crate::campaigns::Taken {
+        channel: "web_hall",
+        note: "网上营业厅自助办理 / taken in the web hall",
+        request_id: Some(request_id.to_owned()),
+        answers: (None, None),
+    };
+    let accepted = crate::campaigns::accept_offer(store, &task, taken, actor, now).await;
     // A concurrent retry finds the task done by the request it retries.
     if let Err(Error::Conflict(_)) = &accepted
         && store.outcome_request(request_id).await? == Some(task_id)

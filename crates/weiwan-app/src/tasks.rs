@@ -92,6 +92,8 @@ pub struct OutcomeRequest {
     pub request_id: Option<String>,
     /// With `transferred`: the queue (a `TaskQueue` code) the work order goes to.
     pub transfer_to: Option<String>,
+    /// Answers to the campaign's questionnaire 智能问卷, by question id.
+    pub answers: Option<weiwan_decision::questionnaire::Answers>,
 }
 
 /// Records what came of a task. An open task is claimed for the actor first; a task held by
@@ -146,6 +148,8 @@ async fn record_new_outcome(
     now: DateTime<Utc>,
 ) -> Result<TaskRecord> {
     let task_id = task.task_id;
+    let reached = outcome != TaskOutcome::NotReached;
+    let answers = crate::questionnaires::answers_for(store, &task, request.answers.as_ref(), reached).await?;
     if request.confirm_suspension {
         if task.task.rule_id != VIP_ARREARS_RULE {
             return Err(Error::Invalid(format!(
@@ -174,20 +178,17 @@ async fn record_new_outcome(
         TaskStatus::Claimed => {}
     }
     if outcome == TaskOutcome::Transferred {
-        return transfer(store, actor, &task, request, now).await;
+        return transfer(store, actor, &task, request, answers, now).await;
     }
     if outcome == TaskOutcome::Accepted {
         let channel = task.task.cause.clone();
-        return crate::campaigns::accept_offer(
-            store,
-            &task,
-            &channel,
-            &request.note,
-            request.request_id.clone(),
-            actor,
-            now,
-        )
-        .await;
+        let taken = crate::campaigns::Taken {
+            channel: &channel,
+            note: &request.note,
+            request_id: request.request_id.clone(),
+            answers,
+        };
+        return crate::campaigns::accept_offer(store, &task, taken, actor, now).await;
     }
     let at = now.to_rfc3339();
     let record = OutcomeRecord {
@@ -198,6 +199,8 @@ async fn record_new_outcome(
         note: request.note.clone(),
         confirm_suspension: request.confirm_suspension,
         request_id: request.request_id.clone(),
+        questionnaire_id: answers.0,
+        answers: answers.1,
     };
     let closes = outcome.closes_task() || request.confirm_suspension;
     let detail =
@@ -441,6 +444,7 @@ async fn transfer(
     actor: &Actor,
     task: &TaskRecord,
     request: &OutcomeRequest,
+    answers: (Option<String>, Option<String>),
     now: DateTime<Utc>,
 ) -> Result<TaskRecord> {
     let task_id = task.task_id;
@@ -501,6 +505,8 @@ async fn transfer(
         note: request.note.clone(),
         confirm_suspension: false,
         request_id: request.request_id.clone(),
+        questionnaire_id: answers.0,
+        answers: answers.1,
     };
     let contact = campaign.then(|| crate::contact::ledger_entry(task, actor, TaskOutcome::Transferred, now));
     let detail = serde_json::json!({ "outcome": "transferred", "to": queue.code() });

@@ -57,6 +57,8 @@ pub enum Command {
     /// Dispatch 派单: the day's outbound call lists, balanced by capacity, and a campaign's SMS
     /// batch as a file; both through the contact policy.
     Dispatch(DispatchArgs),
+    /// Questionnaires 智能问卷: define, list, clone; a campaign's answers tallied.
+    Questionnaire(QuestionnaireArgs),
     /// Generate a small operator, import it into the embedded store and print a summary.
     Demo(DemoArgs),
 }
@@ -679,4 +681,34 @@ pub enum DispatchAction {
         #[command(flatten)]
         user: ActingUser,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct QuestionnaireArgs {
+    #[command(subcommand)]
+    pub action: QuestionnaireAction,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuestionnaireAction {
+    /// Define a questionnaire from a TOML file (id, title_zh, title_en, [[questions]] with id,
+    /// text_zh, text_en, kind = single|multiple|open, choices, required).
+    Add {
+        file: PathBuf,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// Every questionnaire.
+    List,
+    /// Copy a questionnaire under a new id.
+    Clone {
+        id: String,
+        new_id: String,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// A campaign's answers, per question and choice (JSON).
+    Answers { campaign: String },
 }

@@ -59,6 +59,10 @@ pub struct CampaignPlan {
     pub approval_levels: u8,
     #[serde(default)]
     pub targets: Vec<KpiTarget>,
+    /// The questionnaire 智能问卷 asked on the campaign's contacts, by id; the answers are
+    /// recorded with each outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub questionnaire: Option<String>,
 }
 
 fn default_holdout_share() -> f64 {
@@ -392,6 +396,7 @@ mod tests {
             holdout_days: 90,
             approval_levels: 1,
             targets: vec![KpiTarget { kpi: "take_up".into(), t0: 0.1, t1: 0.15 }],
+            questionnaire: None,
         }
     }
 

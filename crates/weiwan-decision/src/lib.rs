@@ -21,6 +21,7 @@ pub mod dispatch;
 pub mod experiment;
 pub mod nbo;
 pub mod offers;
+pub mod questionnaire;
 pub mod rules;
 mod serde_text;
 pub mod suspend;

@@ -751,6 +751,11 @@ pub struct OutcomeBody {
     /// (outbound, store, hotline or retention).
     #[serde(default)]
     pub transfer_to: Option<String>,
+    /// Answers to the campaign's questionnaire 智能问卷, by question id: a list of choice ids,
+    /// or text (an open answer, or a single choice's id).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub answers: Option<weiwan_decision::questionnaire::Answers>,
 }
 
 /// Records what came of a task (claiming it first if it was open).
@@ -771,6 +776,7 @@ async fn record_outcome(
         confirm_suspension: request.confirm_suspension,
         request_id: request.request_id,
         transfer_to: request.transfer_to,
+        answers: request.answers,
     };
     let task =
         weiwan_app::tasks::record_outcome(state.store.as_ref(), &actor(&who), id, &request, (state.clock)())

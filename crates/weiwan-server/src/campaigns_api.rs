@@ -39,7 +39,12 @@ use crate::error::{ApiError, ErrorBody};
         preview_campaign,
         act_on_campaign,
         evaluate_campaign,
-        do_not_disturb
+        do_not_disturb,
+        list_questionnaires,
+        add_questionnaire,
+        questionnaire,
+        clone_questionnaire,
+        campaign_answers
     ),
     components(schemas(
         NewOffers,
@@ -66,6 +71,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/campaigns/{id}/actions/{action}", post(act_on_campaign))
         .route("/api/v1/campaigns/{id}/evaluation", get(evaluate_campaign))
         .route("/api/v1/customers/{id}/do-not-disturb", axum::routing::put(do_not_disturb))
+        .route("/api/v1/questionnaires", get(list_questionnaires).post(add_questionnaire))
+        .route("/api/v1/questionnaires/{id}", get(questionnaire))
+        .route("/api/v1/questionnaires/{id}/clone", post(clone_questionnaire))
+        .route("/api/v1/campaigns/{id}/answers", get(campaign_answers))
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -400,4 +409,82 @@ async fn do_not_disturb(
     )
     .await?;
     Ok(Json(DoNotDisturbView { customer_id: id, on: request.on, changed }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Questionnaires 智能问卷
+
+/// Every questionnaire, by id.
+#[utoipa::path(get, path = "/api/v1/questionnaires", responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+async fn list_questionnaires(State(state): State<AppState>, who: Principal) -> ApiResult<Response> {
+    who.require(Permission::ReadCampaigns)?;
+    Ok(Json(weiwan_app::questionnaires::list_questionnaires(state.store.as_ref()).await?).into_response())
+}
+
+/// Defines a questionnaire (id, title_zh, title_en, questions with id, text_zh, text_en, kind
+/// single|multiple|open, choices, required); checked whole, every problem named.
+#[utoipa::path(post, path = "/api/v1/questionnaires", request_body = Object,
+    responses((status = 201, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn add_questionnaire(
+    State(state): State<AppState>,
+    who: Principal,
+    payload: Result<Json<weiwan_decision::questionnaire::Questionnaire>, JsonRejection>,
+) -> ApiResult<Response> {
+    who.require(Permission::PlanCampaigns)?;
+    let questionnaire = body(payload)?;
+    let added = weiwan_app::questionnaires::add_questionnaire(
+        state.store.as_ref(),
+        &questionnaire,
+        &actor(&who),
+        now(&state),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(added)).into_response())
+}
+
+/// A questionnaire by id.
+#[utoipa::path(get, path = "/api/v1/questionnaires/{id}",
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn questionnaire(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    who.require(Permission::ReadCampaigns)?;
+    Ok(Json(weiwan_app::questionnaires::find_questionnaire(state.store.as_ref(), &id).await?).into_response())
+}
+
+/// Copies a questionnaire under a new id.
+#[utoipa::path(post, path = "/api/v1/questionnaires/{id}/clone", request_body = CloneRequest,
+    responses((status = 201, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn clone_questionnaire(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    payload: Result<Json<CloneRequest>, JsonRejection>,
+) -> ApiResult<Response> {
+    who.require(Permission::PlanCampaigns)?;
+    let request = body(payload)?;
+    let cloned = weiwan_app::questionnaires::clone_questionnaire(
+        state.store.as_ref(),
+        &id,
+        &request.new_id,
+        &actor(&who),
+        now(&state),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(cloned)).into_response())
+}
+
+/// The answers to a campaign's questionnaire, tallied per question and choice.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/answers",
+    responses((status = 200, body = weiwan_app::questionnaires::AnswerTally), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn campaign_answers(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    who.require(Permission::ReadCampaigns)?;
+    Ok(Json(weiwan_app::questionnaires::answer_tally(state.store.as_ref(), &id).await?).into_response())
 }

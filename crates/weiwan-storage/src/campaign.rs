@@ -129,6 +129,16 @@ pub struct Acceptance {
     pub contact: ContactEntry,
 }
 
+/// A questionnaire 智能问卷 as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuestionnaireRecord {
+    pub questionnaire_id: String,
+    /// JSON of weiwan-decision's `Questionnaire`.
+    pub definition: String,
+    pub created_by: String,
+    pub created_at: String,
+}
+
 /// A contact in the ledger 接触记录.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactEntry {
@@ -281,6 +291,14 @@ pub trait CampaignStore: Send + Sync {
         contact: &ContactEntry,
         audit: &AuditEntry,
     ) -> Result<OutcomeRecorded>;
+    /// Stores a questionnaire; false (and nothing stored) when its id is taken.
+    async fn create_questionnaire(&self, questionnaire: &QuestionnaireRecord) -> Result<bool>;
+    /// Every questionnaire, by id.
+    async fn questionnaires(&self) -> Result<Vec<QuestionnaireRecord>>;
+    async fn find_questionnaire(&self, questionnaire_id: &str) -> Result<Option<QuestionnaireRecord>>;
+    /// The answers recorded with the outcomes of a campaign's tasks: (questionnaire id, the
+    /// answers' JSON), oldest first.
+    async fn campaign_answers(&self, campaign_id: &str) -> Result<Vec<(String, String)>>;
     /// Enters contacts made outside tasks (an SMS batch sent) in the ledger, with the audit
     /// entry; all or none.
     async fn record_contacts(&self, contacts: &[ContactEntry], audit: &AuditEntry) -> Result<()>;

@@ -10,7 +10,7 @@ use sqlx::QueryBuilder;
 
 use crate::campaign::{
     Acceptance, Accepted, CampaignHistoryEntry, CampaignRecord, CampaignStore, ContactEntry, ContactRow,
-    Executed, Execution, MemberRecord, OfferRecord, TakeupRecord, campaign_rule_id,
+    Executed, Execution, MemberRecord, OfferRecord, QuestionnaireRecord, TakeupRecord, campaign_rule_id,
 };
 use crate::error::{Result, db};
 use crate::service::ServiceStore;
@@ -649,6 +649,62 @@ macro_rules! campaign_store_impl {
                 }
             }
 
+            async fn create_questionnaire(&self, q: &QuestionnaireRecord) -> Result<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO questionnaires (questionnaire_id, definition, created_by, created_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (questionnaire_id) DO NOTHING",
+                )
+                .bind(&q.questionnaire_id)
+                .bind(&q.definition)
+                .bind(&q.created_by)
+                .bind(&q.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db("store a questionnaire"))?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn questionnaires(&self) -> Result<Vec<QuestionnaireRecord>> {
+                let rows = sqlx::query(concat!(
+                    "SELECT questionnaire_id, definition, created_by, created_at FROM questionnaires \
+                     ORDER BY questionnaire_id",
+                    $collate
+                ))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db("list questionnaires"))?;
+                rows.iter().map(questionnaire_record).collect()
+            }
+
+            async fn find_questionnaire(&self, questionnaire_id: &str) -> Result<Option<QuestionnaireRecord>> {
+                let row = sqlx::query(
+                    "SELECT questionnaire_id, definition, created_by, created_at FROM questionnaires \
+                     WHERE questionnaire_id = $1",
+                )
+                .bind(questionnaire_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db("find a questionnaire"))?;
+                row.as_ref().map(questionnaire_record).transpose()
+            }
+
+            async fn campaign_answers(&self, campaign_id: &str) -> Result<Vec<(String, String)>> {
+                let rows = sqlx::query(
+                    "SELECT o.questionnaire_id, o.answers FROM task_outcomes o JOIN tasks t ON t.task_id = o.task_id \
+                     WHERE t.rule_id = $1 AND o.answers IS NOT NULL AND o.questionnaire_id IS NOT NULL ORDER BY o.id",
+                )
+                .bind(campaign_rule_id(campaign_id))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db("list a campaign's answers"))?;
+                rows.iter()
+                    .map(|row| {
+                        let read = || -> sqlx::Result<(String, String)> { Ok((row.text(0)?, row.text(1)?)) };
+                        read().map_err(db("read answers"))
+                    })
+                    .collect()
+            }
+
             async fn record_contacts(&self, contacts: &[ContactEntry], audit: &AuditEntry) -> Result<()> {
                 let mut tx = self.pool.begin().await.map_err(db("begin recording contacts"))?;
                 for contact in contacts {
@@ -820,6 +876,18 @@ fn member_record(row: &impl Columns) -> Result<MemberRecord> {
         })
     };
     read().map_err(db("read a campaign member"))
+}
+
+fn questionnaire_record(row: &impl Columns) -> Result<QuestionnaireRecord> {
+    let read = || -> sqlx::Result<QuestionnaireRecord> {
+        Ok(QuestionnaireRecord {
+            questionnaire_id: row.text(0)?,
+            definition: row.text(1)?,
+            created_by: row.text(2)?,
+            created_at: row.text(3)?,
+        })
+    };
+    read().map_err(db("read a questionnaire"))
 }
 
 fn contact_entry(row: &impl Columns) -> Result<ContactEntry> {

@@ -24,7 +24,8 @@ use weiwan_domain::{TableId, Value};
 pub use backend::{PgStore, SqliteStore};
 pub use campaign::{
     Acceptance, Accepted, CampaignHistoryEntry, CampaignRecord, CampaignStore, ContactEntry, ContactRow,
-    Executed, Execution, MemberRecord, OfferRecord, TakeupRecord, campaign_of_rule, campaign_rule_id,
+    Executed, Execution, MemberRecord, OfferRecord, QuestionnaireRecord, TakeupRecord, campaign_of_rule,
+    campaign_rule_id,
 };
 pub use error::{Error, Result};
 pub use service::{

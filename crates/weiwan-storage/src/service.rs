@@ -164,6 +164,9 @@ pub struct OutcomeRecord {
     pub confirm_suspension: bool,
     /// The client's id for this outcome: the same id again records nothing twice.
     pub request_id: Option<String>,
+    /// The questionnaire asked on this contact, and the answers (JSON by question id).
+    pub questionnaire_id: Option<String>,
+    pub answers: Option<String>,
 }
 
 /// How recording an outcome went. Anything but `New` stored nothing.

@@ -189,8 +189,9 @@ macro_rules! service_store_impl {
                 outcome: &OutcomeRecord,
             ) -> Result<bool> {
                 let done = sqlx::query(
-                    "INSERT INTO task_outcomes (task_id, at, user_id, outcome, note, confirm_suspension, request_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_id) DO NOTHING",
+                    "INSERT INTO task_outcomes (task_id, at, user_id, outcome, note, confirm_suspension, request_id, \
+                     questionnaire_id, answers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     ON CONFLICT (request_id) DO NOTHING",
                 )
                 .bind(outcome.task_id)
                 .bind(&outcome.at)
@@ -199,6 +200,8 @@ macro_rules! service_store_impl {
                 .bind(&outcome.note)
                 .bind(outcome.confirm_suspension)
                 .bind(&outcome.request_id)
+                .bind(&outcome.questionnaire_id)
+                .bind(&outcome.answers)
                 .execute(&mut *conn)
                 .await
                 .map_err(db("record an outcome"))?;
@@ -573,8 +576,8 @@ macro_rules! service_store_impl {
 
             async fn outcomes(&self, task_id: i64) -> Result<Vec<OutcomeRecord>> {
                 let rows = sqlx::query(
-                    "SELECT task_id, at, user_id, outcome, note, confirm_suspension, request_id FROM task_outcomes \
-                     WHERE task_id = $1 ORDER BY id",
+                    "SELECT task_id, at, user_id, outcome, note, confirm_suspension, request_id, questionnaire_id, \
+                     answers FROM task_outcomes WHERE task_id = $1 ORDER BY id",
                 )
                 .bind(task_id)
                 .fetch_all(&self.pool)
@@ -831,6 +834,8 @@ fn outcome_record(row: &impl Columns) -> Result<OutcomeRecord> {
             note: row.text(4)?,
             confirm_suspension: row.flag(5)?,
             request_id: row.opt_text(6)?,
+            questionnaire_id: row.opt_text(7)?,
+            answers: row.opt_text(8)?,
         })
     };
     read().map_err(db("read an outcome"))

@@ -72,6 +72,7 @@ pub(crate) fn plan(target_group: &str, offers: &[&str]) -> CampaignPlan {
         holdout_days: 90,
         approval_levels: 2,
         targets: vec![KpiTarget { kpi: "take_up".into(), t0: 0.1, t1: 0.2 }],
+        questionnaire: None,
     }
 }
 
@@ -243,6 +244,7 @@ async fn a_campaign_goes_from_plan_to_evaluation_with_approvals_budgets_and_excl
         confirm_suspension: false,
         request_id: None,
         transfer_to: None,
+        answers: None,
     };
     record_outcome(store, &clerk, store_task(&accepted_line), &accept, now()).await.expect("accept");
     let after = store.task(outbound[0].task_id).await.expect("task").expect("exists");
@@ -263,6 +265,7 @@ async fn a_campaign_goes_from_plan_to_evaluation_with_approvals_budgets_and_excl
         confirm_suspension: false,
         request_id: None,
         transfer_to: None,
+        answers: None,
     };
     let refused = OutcomeRequest {
         outcome: "refused".into(),
@@ -270,6 +273,7 @@ async fn a_campaign_goes_from_plan_to_evaluation_with_approvals_budgets_and_excl
         confirm_suspension: false,
         request_id: None,
         transfer_to: None,
+        answers: None,
     };
     record_outcome(store, &manager(outbound[1]), outbound[1].task_id, &not_reached, now())
         .await
@@ -578,6 +582,7 @@ async fn caps_and_suppression_hold_across_two_campaigns_and_three_channels() {
         confirm_suspension: false,
         request_id: None,
         transfer_to: None,
+        answers: None,
     };
     let manager = actor("u-m", "manager");
 
@@ -674,6 +679,7 @@ async fn an_outcome_sent_twice_is_recorded_once() {
         confirm_suspension: false,
         request_id: Some(id.into()),
         transfer_to: None,
+        answers: None,
     };
     // A retry (same id) answers with the task and records nothing twice, for an acceptance too.
     for _ in 0..2 {

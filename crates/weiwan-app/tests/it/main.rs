@@ -226,6 +226,7 @@ mod churn;
 mod dispatch;
 mod kpis;
 mod policy;
+mod questionnaires;
 
 on_both_stores!(
     a_generated_extract_imports_once,

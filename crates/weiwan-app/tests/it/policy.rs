@@ -117,6 +117,7 @@ async fn one_decision_per_customer_on_every_channel_ranked_and_explained() {
         confirm_suspension: false,
         request_id: None,
         transfer_to: to.map(str::to_owned),
+        answers: None,
     };
     let err =
         record_outcome(store, &caller, other.task_id, &transfer(None), now()).await.expect_err("no target");
@@ -154,6 +155,7 @@ async fn one_decision_per_customer_on_every_channel_ranked_and_explained() {
         confirm_suspension: false,
         request_id: None,
         transfer_to: None,
+        answers: None,
     };
     record_outcome(store, &clerk, store_task.task_id, &accept, now()).await.expect("accept");
     let closed = store.task(outbound_task.task_id).await.expect("task").expect("exists");

@@ -11,6 +11,7 @@ mod events;
 mod generate;
 mod import;
 mod offer;
+mod questionnaire;
 mod rules;
 mod run;
 mod segment;
@@ -57,6 +58,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Offer(args) => offer::run(args.action, &config::resolve(&args.store, &file)?).await,
         Command::Campaign(args) => campaign::run(args.action, &config::resolve(&args.store, &file)?).await,
         Command::Dispatch(args) => dispatch::run(args.action, &config::resolve(&args.store, &file)?).await,
+        Command::Questionnaire(args) => {
+            questionnaire::run(args.action, &config::resolve(&args.store, &file)?).await
+        }
         Command::Demo(args) => {
             let store = config::resolve(&args.store, &file)?;
             demo::run(&args, &store).await

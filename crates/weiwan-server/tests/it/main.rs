@@ -355,6 +355,17 @@ async fn every_role_against_every_endpoint() {
             Some(json!({"on": false})),
             [NO, NO, NO, GONE, GONE, OK, NO, NO],
         ),
+        // Questionnaires: planners define them, approvers and analysts read them.
+        (
+            Method::POST,
+            "/api/v1/questionnaires".into(),
+            Some(json!({"id": "q1", "title_zh": "问卷", "title_en": "Survey", "questions": [
+                {"id": "why", "text_zh": "原因", "text_en": "Why", "kind": "open"}]})),
+            [NO, S::CREATED, NO, NO, NO, NO, NO, NO],
+        ),
+        (Method::GET, "/api/v1/questionnaires".into(), None, [NO, OK, OK, NO, NO, NO, OK, NO]),
+        (Method::GET, "/api/v1/questionnaires/q1".into(), None, [NO, OK, OK, NO, NO, NO, OK, NO]),
+        (Method::GET, "/api/v1/campaigns/m1/answers".into(), None, [NO, OK, OK, NO, NO, NO, OK, NO]),
         // The policy view: roles that view customers, in scope; no index is built here (no
         // batch has run), so those allowed are told so.
         (

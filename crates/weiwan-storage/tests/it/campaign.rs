@@ -136,6 +136,8 @@ fn acceptance(campaign: &str, task_id: i64, line: &str, offer: &str, cost_fen: i
             note: String::new(),
             confirm_suspension: false,
             request_id: None,
+            questionnaire_id: None,
+            answers: None,
         },
         contact: contact(line, "store", "2026-11-02 10:00:00", "accepted"),
     }
@@ -399,6 +401,8 @@ pub async fn contacts_are_entered_in_the_ledger_with_their_outcome(store: Arc<dy
         note: String::new(),
         confirm_suspension: false,
         request_id: None,
+        questionnaire_id: None,
+        answers: None,
     };
     let refused = contact("S1", "outbound", "2026-11-02 10:00:00", "refused");
     let audit_entry = audit("u-m1", "record_outcome", "t");
@@ -512,6 +516,8 @@ pub async fn concurrent_outcomes_with_retries_lose_and_double_nothing(store: Arc
                         note: String::new(),
                         confirm_suspension: false,
                         request_id: Some(format!("req-{line}-{channel}")),
+                        questionnaire_id: None,
+                        answers: None,
                     };
                     let entry = contact(&line, channel, "2026-11-02 10:00:00", "considering");
                     let audit = audit("u-m1", "record_outcome", &task_id.to_string());

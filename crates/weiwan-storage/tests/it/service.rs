@@ -101,6 +101,8 @@ fn outcome(task_id: i64, at: &str, outcome: &str) -> OutcomeRecord {
         note: "客户说下周再联系".to_owned(),
         confirm_suspension: false,
         request_id: None,
+        questionnaire_id: None,
+        answers: None,
     }
 }
 
