@@ -2,6 +2,7 @@
 //! the result.
 
 mod campaign;
+mod case;
 mod churn;
 mod clv;
 mod cohort;
@@ -55,6 +56,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rules(args) => rules::run(args.action, &config::resolve(&args.store, &file)?).await,
         Command::Offer(args) => offer::run(args.action, &config::resolve(&args.store, &file)?).await,
         Command::Campaign(args) => campaign::run(args.action, &config::resolve(&args.store, &file)?).await,
+        Command::Case(args) => case::run(args.action, &config::resolve(&args.store, &file)?).await,
         Command::Demo(args) => {
             let store = config::resolve(&args.store, &file)?;
             demo::run(&args, &store).await
