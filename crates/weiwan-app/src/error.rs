@@ -38,6 +38,9 @@ pub enum Error {
     /// The request conflicts with the current state (a task someone else holds, or done).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The actor's role may not take this step (a retention case's approval, the desk's claim).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// What the request names does not exist.
     #[error("not found: {0}")]
     NotFound(String),

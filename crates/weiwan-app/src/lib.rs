@@ -5,6 +5,7 @@
 
 pub mod batch;
 pub mod campaigns;
+pub mod cases;
 pub mod churn;
 pub mod contact;
 pub mod dispatch;

@@ -54,6 +54,9 @@ pub enum Command {
     /// Retention campaigns 维系活动 in the scheme library 方案库: plan, preview, approve,
     /// execute with a holdout, and evaluate against it.
     Campaign(CampaignArgs),
+    /// Retention cases 拆机挽留: open a case for a request to leave, work it at the first line,
+    /// escalate, offer concessions, approve them, close; the ledger 台帐 and the monthly report.
+    Case(CaseArgs),
     /// Dispatch 派单: the day's outbound call lists, balanced by capacity, and a campaign's SMS
     /// batch as a file; both through the contact policy.
     Dispatch(DispatchArgs),
@@ -638,6 +641,132 @@ pub enum CampaignAction {
         #[arg(long)]
         as_of: String,
         #[arg(long, value_enum, default_value_t = Output::Text)]
+        format: Output,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CaseArgs {
+    #[command(subcommand)]
+    pub action: CaseAction,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// A step on a case: which case, a note, and who takes it.
+#[derive(Debug, Args)]
+pub struct CaseStepArgs {
+    /// The case, by number.
+    pub id: i64,
+    /// What was said or tried (a rejection must say why).
+    #[arg(long, default_value = "")]
+    pub note: String,
+    #[command(flatten)]
+    pub user: ActingUser,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaseAction {
+    /// Record a customer's request to leave: opens a case owned by the acting user (首问负责人),
+    /// or joins the line's open case, whose owner stays.
+    Open {
+        /// The line (subscription id).
+        #[arg(long)]
+        line: String,
+        /// disconnect (拆机), port_out (携号转网) or contract_payoff (提前解约 / 提前还款).
+        #[arg(long)]
+        kind: String,
+        /// Where the request came in: store, hotline, outbound, manager or web_hall.
+        #[arg(long)]
+        channel: String,
+        /// Why the customer wants to leave.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// Cases, newest first.
+    List {
+        /// open, escalated, pending_approval or closed.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        branch: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Output,
+    },
+    /// A case with its concessions and history.
+    Show {
+        id: i64,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Output,
+    },
+    /// Record a retention attempt or remark.
+    Note(CaseStepArgs),
+    /// Hand an open case to the central retention desk (its owner).
+    Escalate(CaseStepArgs),
+    /// Take an escalated case at the retention desk.
+    Claim(CaseStepArgs),
+    /// Offer a concession (让利): at once within the level, else asked for approval (the desk).
+    Concede {
+        #[command(flatten)]
+        step: CaseStepArgs,
+        /// bill_credit, data_pack, plan_discount, device_subsidy or penalty_waiver.
+        #[arg(long)]
+        kind: String,
+        /// Yuan, e.g. 30 or 499.50.
+        #[arg(long)]
+        amount: String,
+    },
+    /// The customer turned an offered concession down.
+    Decline {
+        #[command(flatten)]
+        step: CaseStepArgs,
+        #[arg(long)]
+        concession: i64,
+    },
+    /// Approve a concession waiting for approval (an approver, not its requester).
+    Approve {
+        #[command(flatten)]
+        step: CaseStepArgs,
+        #[arg(long)]
+        concession: i64,
+    },
+    /// Reject a concession waiting for approval; --note says why.
+    Reject {
+        #[command(flatten)]
+        step: CaseStepArgs,
+        #[arg(long)]
+        concession: i64,
+    },
+    /// Close a case with its outcome.
+    Close {
+        #[command(flatten)]
+        step: CaseStepArgs,
+        /// retained, downgraded, lost or withdrawn.
+        #[arg(long)]
+        outcome: String,
+        /// The concession the customer accepted, if any.
+        #[arg(long)]
+        accepted: Option<i64>,
+        /// For downgraded: the cheaper plan's monthly fee, yuan.
+        #[arg(long)]
+        kept_fee: Option<String>,
+    },
+    /// The ledger 台帐 of a month (YYYY-MM, China time): every case closed in it.
+    Ledger {
+        month: String,
+        #[arg(long)]
+        branch: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Output,
+    },
+    /// The monthly report by branch.
+    Report {
+        month: String,
+        #[arg(long)]
+        branch: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
         format: Output,
     },
 }

@@ -16,6 +16,7 @@
 
 pub mod alert;
 pub mod campaign;
+pub mod cases;
 pub mod contact;
 pub mod dispatch;
 pub mod experiment;

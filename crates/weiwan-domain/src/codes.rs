@@ -285,6 +285,67 @@ code_enum! {
     }
 }
 
+code_enum! {
+    /// What a customer asking to leave wants (拆机挽留): cancel the line, port the number out,
+    /// or pay off a contract early to leave it (提前解约 / 提前还款).
+    CaseKind {
+        Disconnect = "disconnect", "拆机", "disconnect";
+        PortOut = "port_out", "携号转网", "port out";
+        ContractPayoff = "contract_payoff", "提前解约", "contract payoff";
+    }
+}
+
+code_enum! {
+    /// Where a retention case is: with the person who received it first (首问负责人), at the
+    /// central retention desk, waiting for a concession's approval, or closed.
+    CaseStatus {
+        Open = "open", "首问挽留中", "open";
+        Escalated = "escalated", "已升级维挽中心", "escalated";
+        PendingApproval = "pending_approval", "让利待审批", "pending approval";
+        Closed = "closed", "已结案", "closed";
+    }
+}
+
+code_enum! {
+    /// How a retention case ended.
+    CaseOutcome {
+        Retained = "retained", "挽留成功", "retained";
+        Downgraded = "downgraded", "降档保留", "kept on a cheaper plan";
+        Lost = "lost", "挽留失败离网", "lost";
+        Withdrawn = "withdrawn", "客户撤回申请", "withdrawn";
+    }
+}
+
+impl CaseOutcome {
+    /// Whether the line stays with the operator.
+    pub const fn keeps_line(self) -> bool {
+        matches!(self, CaseOutcome::Retained | CaseOutcome::Downgraded)
+    }
+}
+
+code_enum! {
+    /// What a retention case may give a customer to stay (让利).
+    ConcessionKind {
+        BillCredit = "bill_credit", "赠送话费", "bill credit";
+        DataPack = "data_pack", "赠送流量包", "data pack";
+        PlanDiscount = "plan_discount", "套餐折扣", "plan discount";
+        DeviceSubsidy = "device_subsidy", "终端补贴", "device subsidy";
+        PenaltyWaiver = "penalty_waiver", "减免违约金", "penalty waiver";
+    }
+}
+
+code_enum! {
+    /// Where a concession is: offered to the customer, waiting for an approver, refused by the
+    /// approver, taken or turned down by the customer.
+    ConcessionStatus {
+        Offered = "offered", "已提供", "offered";
+        PendingApproval = "pending_approval", "待审批", "pending approval";
+        Rejected = "rejected", "审批驳回", "rejected";
+        Accepted = "accepted", "客户接受", "accepted";
+        Declined = "declined", "客户拒绝", "declined";
+    }
+}
+
 impl TaskPriority {
     /// 0 for the most urgent; for sorting.
     pub const fn rank(self) -> u8 {

@@ -28,7 +28,7 @@ use crate::error::{ApiError, ErrorBody};
 #[openapi(
     info(
         title = "weiwan API",
-        description = "Customer retention for telecom operators: events, alerts, tasks, offers and campaigns."
+        description = "Customer retention for telecom operators: events, alerts, tasks, offers, campaigns and retention cases."
     ),
     paths(
         login,
@@ -70,6 +70,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::campaigns_api::CampaignApiDoc::openapi());
     doc.merge(crate::policy_api::PolicyApiDoc::openapi());
+    doc.merge(crate::cases_api::CaseApiDoc::openapi());
     doc
 }
 

@@ -58,6 +58,17 @@ pub enum Permission {
     /// Show a customer the offers meant for them and let them take one, as the web hall
     /// 网上营业厅 does for a customer it signed in (a system: API clients).
     ServeWebHall,
+    /// Receive a customer's request to leave and work the retention case first (首问负责人):
+    /// managers, store clerks, hotline agents.
+    OpenCases,
+    /// Work escalated retention cases at the central retention desk 维挽中心 (planners).
+    WorkRetentionDesk,
+    /// Approve or reject concessions above the retention desk's limit.
+    ApproveConcessions,
+    /// List and read retention cases in one's scope.
+    ReadCases,
+    /// Read the retention-case ledger 台帐 and the monthly report by branch.
+    ReadCaseReports,
 }
 
 /// The permission table. Least privilege: administrators manage users and read the audit log
@@ -77,6 +88,11 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         ApproveCampaigns => role == Approver,
         ManageContactPreferences => matches!(role, Manager | Clerk | Agent),
         ServeWebHall => role == ApiClient,
+        OpenCases => matches!(role, Manager | Clerk | Agent),
+        WorkRetentionDesk => role == Planner,
+        ApproveConcessions => role == Approver,
+        ReadCases => matches!(role, Manager | Clerk | Agent | Planner | Approver | Analyst),
+        ReadCaseReports => matches!(role, Analyst | Planner | Approver),
     }
 }
 
@@ -110,6 +126,27 @@ impl Principal {
         match self.role {
             Role::Manager => self.manager_id.is_some() && manager_id == self.manager_id.as_deref(),
             _ => allows(self.role, Permission::ViewCustomer) && self.in_branch(branch_id),
+        }
+    }
+
+    /// Whether this user may see a retention case of this branch and manager: the first line
+    /// as it sees customers; the desk, approvers and analysts within their branch scope.
+    pub fn may_see_case(&self, branch_id: &str, manager_id: Option<&str>) -> bool {
+        match self.role {
+            Role::Manager | Role::Clerk | Role::Agent => self.may_see_customer(branch_id, manager_id),
+            _ => allows(self.role, Permission::ReadCases) && self.in_branch(branch_id),
+        }
+    }
+
+    /// The branch a branch-wide list or report is confined to: the user's own, or the one
+    /// asked for by a province-wide user; asking for another branch is refused.
+    pub fn branch_scope(&self, asked: Option<&str>) -> Result<Option<String>, ApiError> {
+        match (&self.branch_id, asked) {
+            (Some(own), Some(asked)) if own != asked => {
+                Err(ApiError::Forbidden(format!("branch {asked} is outside your scope")))
+            }
+            (Some(own), _) => Ok(Some(own.clone())),
+            (None, asked) => Ok(asked.map(str::to_owned)),
         }
     }
 

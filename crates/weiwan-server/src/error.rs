@@ -96,6 +96,7 @@ impl From<weiwan_app::Error> for ApiError {
             E::Invalid(message) => ApiError::bad(message),
             E::Conflict(message) => ApiError::Conflict(message),
             E::NotFound(message) => ApiError::NotFound(message),
+            E::Forbidden(message) => ApiError::Forbidden(message),
             other => ApiError::Internal(other.to_string()),
         }
     }

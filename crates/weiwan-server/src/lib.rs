@@ -12,6 +12,7 @@
 pub mod api;
 pub mod auth;
 pub mod campaigns_api;
+pub mod cases_api;
 pub mod error;
 mod metrics_layer;
 pub mod policy_api;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
     api::routes()
         .merge(campaigns_api::routes())
         .merge(policy_api::routes())
+        .merge(cases_api::routes())
         .merge(metrics_layer::routes())
         .layer(axum::middleware::from_fn(metrics_layer::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -1,6 +1,7 @@
 //! The operational store: the entities people act on (branches, managers, plans, customers,
-//! subscriptions, contracts, and the record of imports), behind one [`Store`] trait with two
-//! backends, SQLite (embedded, the default) and PostgreSQL, chosen at runtime from the URL.
+//! subscriptions, contracts, and the record of imports; users, tasks, campaigns and retention
+//! cases), behind one [`Store`] trait with two backends, SQLite (embedded, the default) and
+//! PostgreSQL, chosen at runtime from the URL.
 //!
 //! All SQL lives here. Both backends run the same statements, generated once by a macro, and
 //! one conformance suite (tests/it) proves they behave alike. Bulk history does not live here:
@@ -8,11 +9,13 @@
 
 mod backend;
 pub mod campaign;
+pub mod cases;
 pub mod error;
 pub mod service;
 #[macro_use]
 mod service_backend;
 mod campaign_backend;
+mod cases_backend;
 pub mod testing;
 
 use std::fmt::Debug;
@@ -26,6 +29,10 @@ pub use campaign::{
     Acceptance, Accepted, CampaignHistoryEntry, CampaignRecord, CampaignStore, ContactEntry, ContactRow,
     Executed, Execution, MemberRecord, OfferRecord, QuestionnaireRecord, TakeupRecord, campaign_of_rule,
     campaign_rule_id,
+};
+pub use cases::{
+    CaseEventRecord, CaseFilter, CaseRecord, CaseStore, CaseUpdate, CaseUpdated, ConcessionRecord,
+    ConcessionUpdate, Opened,
 };
 pub use error::{Error, Result};
 pub use service::{
@@ -98,7 +105,7 @@ pub struct CohortRecord {
 }
 
 #[async_trait]
-pub trait Store: ServiceStore + CampaignStore + Send + Sync + Debug {
+pub trait Store: ServiceStore + CampaignStore + CaseStore + Send + Sync + Debug {
     /// Which backend this is, for logs: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

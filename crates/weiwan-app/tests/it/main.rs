@@ -222,6 +222,7 @@ macro_rules! on_both_stores {
 
 mod alerts;
 mod campaigns;
+mod cases;
 mod churn;
 mod dispatch;
 mod kpis;

@@ -2,6 +2,7 @@
 //! the result.
 
 mod campaign;
+mod case;
 mod churn;
 mod clv;
 mod cohort;
@@ -61,6 +62,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Questionnaire(args) => {
             questionnaire::run(args.action, &config::resolve(&args.store, &file)?).await
         }
+        Command::Case(args) => case::run(args.action, &config::resolve(&args.store, &file)?).await,
         Command::Demo(args) => {
             let store = config::resolve(&args.store, &file)?;
             demo::run(&args, &store).await

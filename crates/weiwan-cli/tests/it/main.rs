@@ -510,4 +510,5 @@ fn a_demo_with_enough_history_trains_a_churn_model_and_lists_the_riskiest() {
 }
 
 mod campaigns;
+mod cases;
 mod service;

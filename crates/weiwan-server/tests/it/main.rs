@@ -406,6 +406,62 @@ async fn every_role_against_every_endpoint() {
             Some(json!({"new_id": "m2"})),
             [NO, S::CREATED, NO, NO, NO, NO, NO, NO],
         ),
+        // Retention cases: the first line opens (C3, branch B1, has no manager: not the
+        // manager's); the clerk's request opens case 1, the agent's joins it. The rows build on
+        // each other: the clerk escalates, the desk (planner) claims and asks for a concession
+        // above its limit, the approver approves concession 1, the desk closes.
+        (
+            Method::POST,
+            "/api/v1/retention-cases".into(),
+            Some(
+                json!({"subscription_id": "S3", "kind": "port_out", "channel": "store", "reason": "携号转网"}),
+            ),
+            [NO, NO, NO, GONE, S::CREATED, OK, NO, NO],
+        ),
+        (Method::GET, "/api/v1/retention-cases".into(), None, [NO, OK, OK, OK, OK, OK, OK, NO]),
+        (Method::GET, "/api/v1/retention-cases/1".into(), None, [NO, OK, OK, GONE, OK, OK, OK, NO]),
+        (
+            Method::POST,
+            "/api/v1/retention-cases/1/actions/escalate".into(),
+            Some(json!({"note": "客户坚持"})),
+            [NO, NO, NO, GONE, OK, S::CONFLICT, NO, NO],
+        ),
+        (
+            Method::POST,
+            "/api/v1/retention-cases/1/actions/claim".into(),
+            Some(json!({})),
+            [NO, OK, NO, NO, NO, NO, NO, NO],
+        ),
+        (
+            Method::POST,
+            "/api/v1/retention-cases/1/actions/offer".into(),
+            Some(json!({"kind": "device_subsidy", "amount": "500"})),
+            [NO, OK, NO, GONE, S::CONFLICT, S::CONFLICT, NO, NO],
+        ),
+        (
+            Method::POST,
+            "/api/v1/retention-cases/1/actions/approve".into(),
+            Some(json!({"concession_id": 1})),
+            [NO, NO, OK, NO, NO, NO, NO, NO],
+        ),
+        (
+            Method::POST,
+            "/api/v1/retention-cases/1/actions/close".into(),
+            Some(json!({"outcome": "retained", "accepted_concession": 1})),
+            [NO, OK, NO, GONE, S::CONFLICT, S::CONFLICT, NO, NO],
+        ),
+        (
+            Method::GET,
+            "/api/v1/retention-cases/ledger?month=2026-11".into(),
+            None,
+            [NO, OK, OK, NO, NO, NO, OK, NO],
+        ),
+        (
+            Method::GET,
+            "/api/v1/retention-cases/report?month=2026-11".into(),
+            None,
+            [NO, OK, OK, NO, NO, NO, OK, NO],
+        ),
     ];
     let mut failures = Vec::new();
     for (method, path, body, expected) in &matrix {
@@ -547,6 +603,91 @@ async fn campaign_requests_that_do_not_hold_are_refused_with_reasons() {
     // The OpenAPI description lists the new endpoints.
     let (_, doc) = h.call(None, Method::GET, "/api/v1/openapi.json", None).await;
     assert!(doc["paths"]["/api/v1/campaigns/{id}/actions/{action}"].is_object());
+}
+
+#[tokio::test]
+async fn retention_cases_through_the_api_refuse_what_does_not_hold() {
+    let h = Harness::new().await;
+    let open =
+        json!({"subscription_id": "S1", "kind": "disconnect", "channel": "store", "reason": "搬家 / moving"});
+    let (status, body) =
+        h.call(Some("clerk"), Method::POST, "/api/v1/retention-cases", Some(open.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["case"]["case_id"].as_i64().expect("id");
+    assert_eq!(body["case"]["owner_id"], "u-clerk");
+    // The customer's own manager receives the same customer: the request joins the case.
+    let (status, body) = h.call(Some("manager"), Method::POST, "/api/v1/retention-cases", Some(open)).await;
+    assert_eq!((status, body["joined"].as_bool()), (StatusCode::OK, Some(true)), "{body}");
+    assert_eq!(body["case"]["owner_id"], "u-clerk", "首问制: the first receiver stays the owner");
+    let act = |who: &'static str, action: &str, body: Json| {
+        let path = format!("/api/v1/retention-cases/{id}/actions/{action}");
+        let h = &h;
+        async move { h.call(Some(who), Method::POST, &path, Some(body)).await }
+    };
+    // Above the first line's limit without the desk: refused, 409.
+    let (status, body) = act("clerk", "offer", json!({"kind": "bill_credit", "amount": "80"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["error"]["message"].as_str().expect("message").contains("escalate"), "{body}");
+    let (status, body) = act("clerk", "offer", json!({"kind": "bill_credit", "amount": "8.001"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _) = act("clerk", "offer", json!({"kind": "bill_credit"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "an offer names its amount");
+    // A wrong transition: a case that was not escalated cannot be claimed, nor approved.
+    let (status, _) = act("planner", "claim", json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = act("approver", "approve", json!({"concession_id": 1})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no such concession on the case");
+    let (status, _) = act("clerk", "teleport", json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = act("clerk", "close", json!({"outcome": "vanished"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = act("clerk", "close", json!({"outcome": "withdrawn", "note": "改主意了"})).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("closed")), "{body}");
+    let (status, _) = act("clerk", "escalate", json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a closed case moves no more");
+    // Unknown cases, and cases outside one's scope, answer 404.
+    for path in ["/api/v1/retention-cases/999", "/api/v1/retention-cases/abc"] {
+        let (status, _) = h.call(Some("clerk"), Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (status, _) =
+        h.call(Some("manager2"), Method::GET, &format!("/api/v1/retention-cases/{id}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "C1 is not manager2's customer");
+    let (status, _) = h
+        .call(
+            Some("clerk"),
+            Method::POST,
+            "/api/v1/retention-cases",
+            Some(json!({"subscription_id": "S2", "kind": "disconnect", "channel": "store", "reason": "x"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "S2 is in branch B2");
+    // Reports: a month that is not one is refused; a clerk may not read them.
+    let (status, _) =
+        h.call(Some("analyst"), Method::GET, "/api/v1/retention-cases/report?month=2026-13", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) =
+        h.call(Some("clerk"), Method::GET, "/api/v1/retention-cases/ledger?month=2026-11", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, report) =
+        h.call(Some("analyst"), Method::GET, "/api/v1/retention-cases/report?month=2026-11", None).await;
+    assert_eq!(
+        (report["total"]["opened"].clone(), report["total"]["withdrawn"].clone()),
+        (json!(1), json!(1))
+    );
+    // Every change is in the audit log.
+    let (_, audit) = h.call(Some("admin"), Method::GET, &format!("/api/v1/audit?object_id={id}"), None).await;
+    let logged: Vec<&str> = audit
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["object_type"] == "retention_case")
+        .map(|e| e["action"].as_str().expect("a"))
+        .collect();
+    assert_eq!(logged, ["close_case", "join_case", "open_case"]);
+    let (_, doc) = h.call(None, Method::GET, "/api/v1/openapi.json", None).await;
+    assert!(doc["paths"]["/api/v1/retention-cases/{id}/actions/{action}"].is_object());
+    assert!(doc["paths"]["/api/v1/retention-cases/report"].is_object());
 }
 
 #[tokio::test]

@@ -7,8 +7,10 @@ use weiwan_domain::{TableId, Value};
 use weiwan_storage::{CohortRecord, ImportRecord, SegmentRecord, Store};
 
 mod campaign;
+mod cases;
 mod service;
 use campaign::*;
+use cases::*;
 use service::*;
 
 use weiwan_storage::testing::row;
@@ -249,6 +251,10 @@ macro_rules! store_conformance_suite {
                 contacts_are_entered_in_the_ledger_with_their_outcome,
                 concurrent_acceptances_lose_and_double_nothing,
                 concurrent_outcomes_with_retries_lose_and_double_nothing,
+                a_second_request_to_leave_joins_the_open_case_and_keeps_its_owner,
+                concurrent_requests_to_leave_open_one_case,
+                a_case_change_applies_to_its_version_all_or_nothing,
+                cases_are_listed_by_branch_status_and_time,
             );
         }
     };
