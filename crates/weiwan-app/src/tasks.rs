@@ -177,6 +177,12 @@ async fn record_new_outcome(
         }
         TaskStatus::Claimed => {}
     }
+    if outcome == TaskOutcome::DoNotCall {
+        // The customer's wish holds whatever becomes of the outcome: on the do-not-disturb
+        // list first (a no-op when on it already), then the outcome that closes the task.
+        let reason = "asked on a contact (outcome do_not_call) / 接触中要求免打扰";
+        crate::contact::set_do_not_disturb(store, &task.task.customer_id, true, reason, actor, now).await?;
+    }
     if outcome == TaskOutcome::Transferred {
         return transfer(store, actor, &task, request, answers, now).await;
     }

@@ -242,6 +242,7 @@ code_enum! {
         NoAction = "no_action", "无需处理", "no action needed";
         Accepted = "accepted", "接受优惠", "offer accepted";
         Transferred = "transferred", "已转派", "transferred to another channel";
+        DoNotCall = "do_not_call", "要求免打扰", "asked not to be contacted";
     }
 }
 

@@ -736,8 +736,9 @@ async fn claim_task(
 #[serde(deny_unknown_fields)]
 pub struct OutcomeBody {
     /// not_reached, reminded, resolved, retained, refused, considering, visited, greeted,
-    /// no_action, accepted (a campaign's offer) or transferred (a work order to another
-    /// channel); not_reached, considering and reminded leave the task open.
+    /// no_action, accepted (a campaign's offer), transferred (a work order to another
+    /// channel) or do_not_call (the customer goes on the do-not-disturb list); not_reached,
+    /// considering and reminded leave the task open.
     pub outcome: String,
     #[serde(default)]
     pub note: String,

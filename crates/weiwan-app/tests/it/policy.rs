@@ -146,6 +146,41 @@ async fn one_decision_per_customer_on_every_channel_ranked_and_explained() {
         ("outbound", "transferred")
     );
 
+    // A third customer asks not to be called again: the task closes, they go on the
+    // do-not-disturb list, and every channel's view says so.
+    let third = tasks
+        .iter()
+        .find(|t| {
+            t.task.cause == "outbound"
+                && t.task.customer_id != customer
+                && t.task.customer_id != other.task.customer_id
+        })
+        .expect("a third treated customer");
+    let request = OutcomeRequest {
+        outcome: "do_not_call".into(),
+        note: String::new(),
+        confirm_suspension: false,
+        request_id: None,
+        transfer_to: None,
+        answers: None,
+    };
+    let closed_by_wish =
+        record_outcome(store, &caller, third.task_id, &request, now()).await.expect("do not call");
+    assert_eq!(closed_by_wish.status, "done");
+    assert_eq!(
+        store.do_not_disturb(std::slice::from_ref(&third.task.customer_id)).await.expect("dnd").len(),
+        1
+    );
+    let view = policy_view(store, &loaded, &none, &third.task.customer_id, "store", now())
+        .await
+        .expect("view")
+        .expect("known");
+    assert!(
+        view.do_not_disturb && !view.contact.allowed && view.contact.code == "do_not_disturb",
+        "{:?}",
+        view.contact
+    );
+
     // The customer takes the offer in the store: the outbound task closes, the offer and the
     // offers that exclude it leave the view, and the ledger shows the take-up first.
     let clerk = actor("u-clerk", "clerk");
