@@ -34,12 +34,17 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 echo "generating $LINES lines ..." >&2
 "$BIN" generate --subscribers "$LINES" --months 12 --seed 7 --format csv --out "$WORK/extract" >/dev/null
 
-# prepare NAME DB_URL LAKE: import, train the churn model, run the daily batch, load the
-# catalog and add the hotline agent the load signs in as.
+# prepare NAME DB_URL LAKE [MODELS]: import, train the churn model (or copy the one trained
+# for the other store: the same data gives the same model), run the daily batch, load the
+# catalog and add the planner and the hotline agent the load signs in as.
 prepare() {
-    local name=$1 db=$2 lake=$3
+    local name=$1 db=$2 lake=$3 models=${4:-}
     "$BIN" import "$WORK/extract" --db "$db" --data-dir "$lake" >"$WORK/import-$name.log"
-    "$BIN" churn train-lake --as-of "$AS_OF" --db "$db" --data-dir "$lake" >"$WORK/train-$name.log"
+    if [[ -n $models ]]; then
+        mkdir -p "$lake/models" && cp -r "$models" "$lake/models/"
+    else
+        "$BIN" churn train-lake --as-of "$AS_OF" --db "$db" --data-dir "$lake" >"$WORK/train-$name.log"
+    fi
     "$BIN" run --as-of "$AS_OF" --db "$db" --data-dir "$lake" >"$WORK/run-$name.log"
     "$BIN" user add --login planner --name 策划 --role planner --db "$db" --data-dir "$lake" >/dev/null
     "$BIN" user add --login agent --name 坐席 --role agent --db "$db" --data-dir "$lake" >/dev/null
@@ -68,7 +73,7 @@ run_backend() {
     done
     local built=$((SECONDS - started))
     "$LOADGEN" --url "http://127.0.0.1:$PORT" --token "$token" --target policy-view --channel hotline \
-        --subjects "$WORK/extract/customers.csv" --rate "$RATE" --seconds "$SECONDS_" >"$WORK/load-$name.json"
+        --subjects "$WORK/extract/customers.csv" --rate "$RATE" --seconds "$SECONDS_" >"$WORK/load-$name.json" || true
     pkill -TERM -P "$server" || true
     wait "$server" || true
     python3 - "$name" "$WORK/load-$name.json" "$WORK/serve-$name.rss" "$WORK/index-$name.json" "$built" <<'EOF'
@@ -86,7 +91,7 @@ SQLITE="sqlite://$WORK/weiwan.db?mode=rwc"
 PG="$PG_URL?options=-c%20search_path%3D$schema"
 echo "preparing both stores: import, churn model, daily batch, catalog ..." >&2
 prepare sqlite "$SQLITE" "$WORK/lake-sqlite"
-prepare postgres "$PG" "$WORK/lake-postgres"
+prepare postgres "$PG" "$WORK/lake-postgres" "$WORK/lake-sqlite/models/churn"
 customers=$(($(wc -l <"$WORK/extract/customers.csv") - 1))
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- $LINES lines of $customers customers imported; $RATE views/s for $SECONDS_ s, each another customer, channel hotline"
