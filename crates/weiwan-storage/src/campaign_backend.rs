@@ -468,12 +468,8 @@ macro_rules! campaign_store_impl {
                 .await
                 .map_err(db("close an accepted task"))?;
                 let Some(row) = row else {
-                    let exists: Option<i64> = sqlx::query_scalar("SELECT task_id FROM tasks WHERE task_id = $1")
-                        .bind(a.task_id)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(db("look up a task"))?;
-                    return Ok(if exists.is_some() { Accepted::TaskDone } else { Accepted::NotFound });
+                    let exists = Self::task_exists(&mut tx, a.task_id).await?;
+                    return Ok(if exists { Accepted::TaskDone } else { Accepted::NotFound });
                 };
                 let task = task_record(&row)?;
                 let taken: Option<i64> =

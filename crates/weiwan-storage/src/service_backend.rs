@@ -169,18 +169,28 @@ macro_rules! service_store_impl {
                 .await
                 .map_err(db("record an outcome"))?;
                 let Some(row) = row else {
-                    let exists: Option<i64> = sqlx::query_scalar("SELECT task_id FROM tasks WHERE task_id = $1")
-                        .bind(outcome.task_id)
-                        .fetch_optional(&mut *conn)
-                        .await
-                        .map_err(db("find a task"))?;
-                    return Ok(if exists.is_some() { Recorded::TaskDone } else { Recorded::NoTask });
+                    let exists = Self::task_exists(&mut *conn, outcome.task_id).await?;
+                    return Ok(if exists { Recorded::TaskDone } else { Recorded::NoTask });
                 };
                 let task = task_record(&row)?;
                 if !Self::insert_outcome(&mut *conn, outcome).await? {
                     return Ok(Recorded::Replay);
                 }
                 Ok(Recorded::New(task))
+            }
+
+            /// Whether a task exists, inside the caller's transaction: tells a task that is done
+            /// from one that never was, after a conditional update found neither.
+            pub(crate) async fn task_exists(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                task_id: i64,
+            ) -> Result<bool> {
+                let found: Option<i64> = sqlx::query_scalar("SELECT task_id FROM tasks WHERE task_id = $1")
+                    .bind(task_id)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(db("find a task"))?;
+                Ok(found.is_some())
             }
 
             /// Appends an outcome; false when one with its request id exists (nothing added).
