@@ -184,6 +184,11 @@ impl Questionnaire {
     }
 }
 
+/// The example questionnaire shipped with weiwan (`questionnaires/why-leave.toml`): why a
+/// customer thinks of leaving (single choice, required), the services they use (multiple
+/// choice), anything else (open).
+pub const EXAMPLE: &str = include_str!("../questionnaires/why-leave.toml");
+
 /// Reads a questionnaire from TOML and checks it.
 pub fn parse_questionnaire(source: &str) -> Result<Questionnaire, Vec<String>> {
     let questionnaire: Questionnaire = toml::from_str(source).map_err(|e| vec![e.to_string()])?;
@@ -195,39 +200,7 @@ pub fn parse_questionnaire(source: &str) -> Result<Questionnaire, Vec<String>> {
 mod tests {
     use super::*;
 
-    const SOURCE: &str = r#"
-id = "why-leave"
-title_zh = "离网原因调查"
-title_en = "Why customers leave"
-
-[[questions]]
-id = "reason"
-text_zh = "您考虑离网的主要原因是？"
-text_en = "Why are you thinking of leaving?"
-kind = "single"
-required = true
-choices = [
-  { id = "price", label_zh = "资费太贵", label_en = "Too expensive" },
-  { id = "signal", label_zh = "信号不好", label_en = "Poor signal" },
-  { id = "competitor", label_zh = "对手优惠", label_en = "A competitor's offer" },
-]
-
-[[questions]]
-id = "services"
-text_zh = "您常用哪些业务？"
-text_en = "Which services do you use?"
-kind = "multiple"
-choices = [
-  { id = "data", label_zh = "流量", label_en = "Data" },
-  { id = "voice", label_zh = "通话", label_en = "Voice" },
-]
-
-[[questions]]
-id = "comment"
-text_zh = "其他意见"
-text_en = "Anything else"
-kind = "open"
-"#;
+    const SOURCE: &str = EXAMPLE;
 
     fn answers(pairs: &[(&str, Answer)]) -> Answers {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()

@@ -9,35 +9,12 @@ use weiwan_app::questionnaires::{add_questionnaire, answer_tally, clone_question
 use weiwan_app::tasks::{OutcomeRequest, record_outcome};
 use weiwan_app::{parse_conditions, save_segment};
 use weiwan_decision::offers::BUILTIN_CATALOG;
-use weiwan_decision::questionnaire::{Answer, Answers, parse_questionnaire};
+use weiwan_decision::questionnaire::{Answer, Answers, EXAMPLE, parse_questionnaire};
 use weiwan_storage::TaskFilter;
 
 use super::campaigns::{actor, plan, planner, start};
 use super::churn::date;
 use super::now;
-
-const WHY: &str = r#"
-id = "why-leave"
-title_zh = "离网原因调查"
-title_en = "Why customers leave"
-
-[[questions]]
-id = "reason"
-text_zh = "您考虑离网的主要原因是？"
-text_en = "Why are you thinking of leaving?"
-kind = "single"
-required = true
-choices = [
-  { id = "price", label_zh = "资费太贵", label_en = "Too expensive" },
-  { id = "signal", label_zh = "信号不好", label_en = "Poor signal" },
-]
-
-[[questions]]
-id = "comment"
-text_zh = "其他意见"
-text_en = "Anything else"
-kind = "open"
-"#;
 
 fn answers(reason: Option<&str>, comment: Option<&str>) -> Answers {
     let mut out = BTreeMap::new();
@@ -65,7 +42,7 @@ async fn a_questionnaire_is_asked_with_the_campaign_and_answered_with_the_outcom
     save_segment(store, &lake, &segment, false, now()).await.expect("save");
 
     // Defined, refused whole when broken, cloned.
-    let why = parse_questionnaire(WHY).expect("sound");
+    let why = parse_questionnaire(EXAMPLE).expect("sound");
     add_questionnaire(store, &why, &planner(), now()).await.expect("add");
     let err = add_questionnaire(store, &why, &planner(), now()).await.expect_err("taken");
     assert!(err.to_string().contains("exists already"), "{err}");
@@ -172,7 +149,7 @@ async fn a_questionnaire_is_asked_with_the_campaign_and_answered_with_the_outcom
     assert_eq!(tally.responses, 4, "{tally:?}");
     let reason = &tally.questions[0];
     assert_eq!((reason.answered, reason.choices["price"], reason.choices["signal"]), (3, 2, 1), "{reason:?}");
-    assert_eq!(tally.questions[1].texts, ["太贵了"]);
+    assert_eq!(tally.questions[2].texts, ["太贵了"]);
 
     // An unknown task is named.
     let err =
