@@ -1,7 +1,8 @@
-//! How good a set of churn probabilities is: ranking (AUC, PR-AUC, top-decile lift), and
-//! probability quality (log loss, Brier score, a reliability table).
+//! How good a set of churn probabilities is: ranking (AUC, PR-AUC, top-decile lift, the ROC
+//! curve, lift and cumulative gain by decile), and probability quality (log loss, Brier score,
+//! a reliability table).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Area under the ROC curve: the chance that a random churner is ranked above a random
 /// stayer, ties counting half (the Mann-Whitney statistic).
@@ -71,6 +72,113 @@ pub fn top_decile_lift(y: &[f64], p: &[f64]) -> f64 {
     rate / overall
 }
 
+/// One point of the ROC curve: flagging every line whose probability is at least `threshold`
+/// catches `tpr` of the churners and raises false alarms on `fpr` of the stayers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RocPoint {
+    pub fpr: f64,
+    pub tpr: f64,
+    /// `None` for the first point, (0, 0), which flags nobody.
+    pub threshold: Option<f64>,
+}
+
+/// The ROC curve, one point per distinct probability (equal probabilities are flagged
+/// together), from (0, 0) to (1, 1), thinned to at most `max_points` (at least 2) points evenly
+/// spaced along the curve, both ends kept. Empty when the outcomes are all of one class, where
+/// the curve is undefined.
+pub fn roc_curve(y: &[f64], p: &[f64], max_points: usize) -> Vec<RocPoint> {
+    let positives = y.iter().filter(|&&v| v == 1.0).count() as f64;
+    let negatives = y.len() as f64 - positives;
+    if positives == 0.0 || negatives == 0.0 {
+        return Vec::new();
+    }
+    let mut order = sorted_by_score(p);
+    order.reverse();
+    let mut points = vec![RocPoint { fpr: 0.0, tpr: 0.0, threshold: None }];
+    let (mut true_positives, mut false_positives) = (0.0, 0.0);
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && p[order[j + 1]] == p[order[i]] {
+            j += 1;
+        }
+        for &row in &order[i..=j] {
+            if y[row] == 1.0 {
+                true_positives += 1.0;
+            } else {
+                false_positives += 1.0;
+            }
+        }
+        points.push(RocPoint {
+            fpr: false_positives / negatives,
+            tpr: true_positives / positives,
+            threshold: Some(p[order[i]]),
+        });
+        i = j + 1;
+    }
+    thin(points, max_points.max(2))
+}
+
+/// At most `max` of `points`, evenly spaced by index, the first and the last always kept.
+fn thin<T: Copy>(points: Vec<T>, max: usize) -> Vec<T> {
+    if points.len() <= max {
+        return points;
+    }
+    let last = points.len() - 1;
+    (0..max).map(|k| points[(k * last + (max - 1) / 2) / (max - 1)]).collect()
+}
+
+/// One decile of lines ranked by probability, 1 for the riskiest tenth.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecileLift {
+    pub decile: u8,
+    /// Lines in the decile.
+    pub count: usize,
+    /// Churners among them.
+    pub positives: usize,
+    /// `positives / count`: the decile's churn rate.
+    pub rate: f64,
+    /// The decile's churn rate over the overall churn rate (1 = no better than chance).
+    pub lift: f64,
+    /// The share of all churners found in deciles 1 to this one.
+    pub cumulative_gain: f64,
+}
+
+/// Churn rate, lift and cumulative gain per decile, deciles as [`deciles`] assigns them (equal
+/// probabilities share a decile, so a decile can be empty: empty ones are left out). Empty when
+/// there is no churner, where lift is undefined.
+pub fn lift_by_decile(y: &[f64], p: &[f64]) -> Vec<DecileLift> {
+    let total_positives = y.iter().filter(|&&v| v == 1.0).count();
+    if total_positives == 0 {
+        return Vec::new();
+    }
+    let overall = total_positives as f64 / y.len() as f64;
+    let mut tally = [(0usize, 0usize); 10];
+    for (&decile, &y) in deciles(p).iter().zip(y) {
+        let entry = &mut tally[usize::from(decile) - 1];
+        entry.0 += 1;
+        entry.1 += usize::from(y == 1.0);
+    }
+    let mut found = 0;
+    tally
+        .iter()
+        .enumerate()
+        .filter(|(_, (count, _))| *count > 0)
+        .map(|(index, &(count, positives))| {
+            found += positives;
+            let rate = positives as f64 / count as f64;
+            DecileLift {
+                decile: index as u8 + 1,
+                count,
+                positives,
+                rate,
+                lift: rate / overall,
+                cumulative_gain: found as f64 / total_positives as f64,
+            }
+        })
+        .collect()
+}
+
 /// Mean negative log-likelihood, probabilities clipped to [1e-15, 1 − 1e-15].
 pub fn log_loss(y: &[f64], p: &[f64]) -> f64 {
     let total: f64 = y
@@ -90,7 +198,7 @@ pub fn brier(y: &[f64], p: &[f64]) -> f64 {
 }
 
 /// One row of a reliability table: the customers whose probability fell in `[low, high)`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReliabilityBin {
     pub low: f64,
     pub high: f64,
@@ -176,5 +284,73 @@ mod tests {
         assert_eq!(bins.iter().map(|b| b.count).sum::<usize>(), 20);
         assert!((brier(&[1.0, 0.0], &[0.8, 0.4]) - 0.1).abs() < 1e-12);
         assert!((log_loss(&[1.0], &[0.5]) - 2f64.ln()).abs() < 1e-12);
+    }
+
+    fn roc(points: &[RocPoint]) -> Vec<(f64, f64, Option<f64>)> {
+        points.iter().map(|r| (r.fpr, r.tpr, r.threshold)).collect()
+    }
+
+    #[test]
+    fn the_roc_curve_steps_through_each_distinct_probability() {
+        // Ranked: 0.8 (churner), 0.4 (stayer), 0.35 (churner), 0.1 (stayer).
+        let (y, p) = ([0.0, 0.0, 1.0, 1.0], [0.1, 0.4, 0.35, 0.8]);
+        let curve = roc_curve(&y, &p, 101);
+        assert_eq!(
+            roc(&curve),
+            [
+                (0.0, 0.0, None),
+                (0.0, 0.5, Some(0.8)),
+                (0.5, 0.5, Some(0.4)),
+                (0.5, 1.0, Some(0.35)),
+                (1.0, 1.0, Some(0.1))
+            ]
+        );
+        // The area under the steps is the AUC.
+        let area: f64 = curve.windows(2).map(|w| (w[1].fpr - w[0].fpr) * (w[1].tpr + w[0].tpr) / 2.0).sum();
+        assert!((area - auc(&y, &p)).abs() < 1e-12);
+        // Thinned to three points: both ends and the middle one.
+        assert_eq!(
+            roc(&roc_curve(&y, &p, 3)),
+            [(0.0, 0.0, None), (0.5, 0.5, Some(0.4)), (1.0, 1.0, Some(0.1))]
+        );
+        // Equal probabilities are flagged together: the diagonal in one step.
+        assert_eq!(roc(&roc_curve(&y, &[0.5; 4], 101)), [(0.0, 0.0, None), (1.0, 1.0, Some(0.5))]);
+        assert!(roc_curve(&[1.0, 1.0], &[0.2, 0.3], 101).is_empty(), "no stayer: no curve");
+    }
+
+    #[test]
+    fn a_long_roc_curve_is_thinned_to_the_points_asked_for() {
+        let y: Vec<f64> = (0..1000).map(|i| f64::from(i % 3 == 0)).collect();
+        let p: Vec<f64> = (0..1000).map(|i| f64::from(i) / 1000.0).collect();
+        let curve = roc_curve(&y, &p, 101);
+        assert_eq!(curve.len(), 101);
+        assert_eq!((curve[0].fpr, curve[0].tpr), (0.0, 0.0));
+        assert_eq!((curve[100].fpr, curve[100].tpr), (1.0, 1.0));
+        assert!(curve.windows(2).all(|w| w[0].fpr <= w[1].fpr && w[0].tpr <= w[1].tpr), "monotone");
+    }
+
+    #[test]
+    fn lift_and_gain_by_decile_count_churners_from_the_top() {
+        // 20 lines ranked by probability, two per decile; churners at ranks 1 and 6 (deciles 1
+        // and 3). Overall churn rate 10%: each of those deciles has 50%, lift 5.
+        let mut y = vec![0.0; 20];
+        y[0] = 1.0;
+        y[5] = 1.0;
+        let p: Vec<f64> = (0..20).map(|i| 1.0 - f64::from(i) / 20.0).collect();
+        let lift = lift_by_decile(&y, &p);
+        assert_eq!(lift.len(), 10);
+        let row = |d: usize| {
+            let l = &lift[d - 1];
+            (l.decile, l.count, l.positives, l.rate, l.lift, l.cumulative_gain)
+        };
+        assert_eq!(row(1), (1, 2, 1, 0.5, 5.0, 0.5));
+        assert_eq!(row(2), (2, 2, 0, 0.0, 0.0, 0.5));
+        assert_eq!(row(3), (3, 2, 1, 0.5, 5.0, 1.0));
+        assert_eq!(row(10), (10, 2, 0, 0.0, 0.0, 1.0));
+        // Five equal probabilities share decile 1; the empty deciles are left out.
+        let tied = lift_by_decile(&[1.0, 0.0, 0.0, 0.0, 0.0], &[0.3; 5]);
+        assert_eq!(tied.len(), 1);
+        assert_eq!((tied[0].decile, tied[0].count, tied[0].lift, tied[0].cumulative_gain), (1, 5, 1.0, 1.0));
+        assert!(lift_by_decile(&[0.0, 0.0], &[0.1, 0.2]).is_empty(), "no churner: no lift");
     }
 }

@@ -403,6 +403,27 @@ impl ChurnModel {
             message: format!("not a model file: {e}"),
         })
     }
+
+    /// Read only what a model file says about the model (`info`), skipping the trees: for
+    /// reports on a model, which need not build it. Refuses a file of another format version.
+    pub fn read_info(path: &Path) -> Result<ModelInfo> {
+        /// The parts of a model file a report reads; serde skips the rest without building it.
+        /// `info` is read as it is until the format is known to be this build's.
+        #[derive(Deserialize)]
+        struct Head {
+            format: Option<u64>,
+            info: Option<serde_json::Value>,
+        }
+        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        let refused = |message: String| Error::ModelFile { path: path.to_path_buf(), message };
+        let head: Head =
+            serde_json::from_slice(&bytes).map_err(|e| refused(format!("not a model file: {e}")))?;
+        if head.format != Some(u64::from(FORMAT)) {
+            return Err(refused(format!("format {:?}, this weiwan reads format {FORMAT}", head.format)));
+        }
+        let info = head.info.ok_or_else(|| refused("not a model file: no info".to_owned()))?;
+        serde_json::from_value(info).map_err(|e| refused(format!("not a model file: info: {e}")))
+    }
 }
 
 fn train_gbdt(

@@ -43,6 +43,16 @@ fn trees_rank_held_out_customers_well_and_probabilities_are_calibrated() {
     model.save(&file).unwrap();
     let loaded = ChurnModel::load(&file).unwrap();
     assert_eq!(loaded.predict(&held_out).unwrap(), p);
+
+    // A report reads what the file says about the model without building its trees.
+    let info = ChurnModel::read_info(&file).unwrap();
+    assert_eq!(
+        (info.rows, info.positives, info.trees, info.validation_auc),
+        (model.info.rows, model.info.positives, model.info.trees, model.info.validation_auc)
+    );
+    std::fs::write(&file, r#"{"format": 2, "info": {}}"#).unwrap();
+    let refused = ChurnModel::read_info(&file).unwrap_err().to_string();
+    assert!(refused.contains("format Some(2), this weiwan reads format 1"), "{refused}");
 }
 
 #[test]
