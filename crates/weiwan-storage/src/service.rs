@@ -134,6 +134,18 @@ pub struct TaskRecord {
     pub last_outcome: Option<String>,
 }
 
+/// Tasks of a queue in one state: the counts the outbound funnel is built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskTally {
+    /// A `TaskStatus` code.
+    pub status: String,
+    /// The code of the latest outcome recorded; `None` when there is none.
+    pub last_outcome: Option<String>,
+    pub tasks: i64,
+    /// Of those, the tasks someone claimed.
+    pub claimed: i64,
+}
+
 /// Which tasks to list. Every `Some` must hold; results are ordered by priority (urgent
 /// first), then due date, then task id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -268,6 +280,15 @@ pub trait ServiceStore: Send + Sync {
     async fn tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRecord>>;
     /// Counts tasks matching the filter (limit and offset ignored).
     async fn count_tasks(&self, filter: &TaskFilter) -> Result<i64>;
+    /// The tasks of `queue` created at or after `since` (RFC 3339, compared as text with the
+    /// stored `created_at`), of one branch or of all, counted by status and latest outcome;
+    /// ordered by status, then outcome (none first).
+    async fn queue_task_tally(
+        &self,
+        queue: &str,
+        since: &str,
+        branch_id: Option<&str>,
+    ) -> Result<Vec<TaskTally>>;
     /// Gives queued tasks to managers (dispatch), with the audit entry, in one transaction: a
     /// task is assigned only while it is open and unassigned; returns the ids assigned.
     async fn assign_tasks(&self, assignments: &[(i64, String)], audit: &AuditEntry) -> Result<Vec<i64>>;

@@ -465,6 +465,40 @@ macro_rules! service_store_impl {
                 row.int(0).map_err(db("count tasks"))
             }
 
+            async fn queue_task_tally(
+                &self,
+                queue: &str,
+                since: &str,
+                branch_id: Option<&str>,
+            ) -> Result<Vec<crate::service::TaskTally>> {
+                let mut query = QueryBuilder::<$db>::new(
+                    "SELECT status, last_outcome, COUNT(*), COUNT(claimed_by) FROM tasks WHERE queue = ",
+                );
+                query.push_bind(queue.to_owned()).push(" AND created_at >= ").push_bind(since.to_owned());
+                if let Some(branch_id) = branch_id {
+                    query.push(" AND branch_id = ").push_bind(branch_id.to_owned());
+                }
+                query.push(" GROUP BY status, last_outcome");
+                let rows = query.build().fetch_all(&self.pool).await.map_err(db("count a queue's tasks"))?;
+                let mut tally = rows
+                    .iter()
+                    .map(|row| {
+                        let read = || -> sqlx::Result<crate::service::TaskTally> {
+                            Ok(crate::service::TaskTally {
+                                status: row.text(0)?,
+                                last_outcome: row.opt_text(1)?,
+                                tasks: row.int(2)?,
+                                claimed: row.int(3)?,
+                            })
+                        };
+                        read().map_err(db("read a queue's task counts"))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                // Sorted here: the backends order NULLs differently.
+                tally.sort_by(|a, b| (&a.status, &a.last_outcome).cmp(&(&b.status, &b.last_outcome)));
+                Ok(tally)
+            }
+
             async fn assign_tasks(&self, assignments: &[(i64, String)], audit: &AuditEntry) -> Result<Vec<i64>> {
                 let mut tx = self.pool.begin().await.map_err(db("begin assigning tasks"))?;
                 let mut assigned = Vec::with_capacity(assignments.len());

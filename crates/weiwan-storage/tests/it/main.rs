@@ -241,6 +241,7 @@ macro_rules! store_conformance_suite {
                 tasks_are_filtered_and_ordered_by_priority_then_due_date,
                 a_claim_is_exclusive,
                 outcomes_close_a_task_only_when_asked,
+                a_queues_tasks_are_counted_by_status_and_latest_outcome,
                 subjects_are_read_from_lines_and_customers,
                 rows_are_found_by_key_and_by_column,
                 offers_are_added_all_or_none,

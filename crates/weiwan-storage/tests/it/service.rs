@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use weiwan_domain::TableId;
+use weiwan_storage::service::TaskTally;
 use weiwan_storage::{
     AuditEntry, AuditFilter, Claim, CredentialRecord, EventRecord, NewTask, OutcomeRecord, OutcomeRecorded,
     Store, SubjectRecord, TaskFilter, TaskRecord, UserRecord,
@@ -560,4 +561,92 @@ pub(crate) async fn rows_are_found_by_key_and_by_column(store: Arc<dyn Store>) {
     );
     assert!(by(TableId::Customers, "joined_on", "yesterday").await.is_err(), "not a date");
     assert!(by(TableId::UsageMonthly, "subscription_id", "S1").await.is_err(), "history is not in the store");
+}
+
+/// A task waiting in `queue` for branch `branch`, raised at `created_at`.
+fn queued(subject: &str, queue: &str, branch: &str, created_at: &str) -> NewTask {
+    NewTask {
+        queue: Some(queue.to_owned()),
+        manager_id: None,
+        branch_id: branch.to_owned(),
+        created_at: created_at.to_owned(),
+        ..new_task("campaign:spring", subject, "outbound")
+    }
+}
+
+pub(crate) async fn a_queues_tasks_are_counted_by_status_and_latest_outcome(store: Arc<dyn Store>) {
+    let at = "2026-11-01T02:00:00+00:00";
+    let raised = store
+        .raise_tasks(&[
+            queued("S1", "outbound", "B01", at),
+            queued("S2", "outbound", "B01", at),
+            queued("S3", "outbound", "B01", at),
+            queued("S4", "outbound", "B02", at),
+            queued("S5", "outbound", "B01", at),
+            queued("S6", "outbound", "B02", at),
+            // Left out: raised before the date, in another queue, owned by a manager.
+            queued("S7", "outbound", "B01", "2026-10-31T15:59:59+00:00"),
+            queued("S8", "hotline", "B01", at),
+            NewTask { created_at: at.to_owned(), ..new_task("care", "S9", "birthday") },
+        ])
+        .await
+        .expect("raise");
+    let id = |subject: &str| raised.iter().find(|t| t.task.subject == subject).expect("raised").task_id;
+    // S1 waits; S2 is claimed; S3 was not reached; S4 accepted, S5 refused, S6 retained.
+    for subject in ["S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9"] {
+        let claim = store.claim_task(id(subject), "u1", "2026-11-01T03:00:00+00:00").await.expect("claim");
+        assert!(matches!(claim, Claim::Claimed(_)), "{claim:?}");
+    }
+    for (subject, code, closes) in [
+        ("S3", "not_reached", false),
+        ("S4", "accepted", true),
+        ("S5", "refused", true),
+        ("S6", "not_reached", false),
+        ("S6", "retained", true),
+        ("S7", "accepted", true),
+        ("S8", "accepted", true),
+        ("S9", "greeted", true),
+    ] {
+        let recorded = store
+            .record_outcome(
+                &outcome(id(subject), "2026-11-01T04:00:00+00:00", code),
+                closes,
+                &audit("u1", "record_outcome", subject),
+            )
+            .await
+            .expect("record");
+        assert!(matches!(recorded, OutcomeRecorded::New(_)), "{recorded:?}");
+    }
+
+    let counts = |tally: Vec<TaskTally>| -> Vec<(String, Option<String>, i64, i64)> {
+        tally.into_iter().map(|t| (t.status, t.last_outcome, t.tasks, t.claimed)).collect()
+    };
+    let row = |status: &str, outcome: Option<&str>, tasks: i64, claimed: i64| {
+        (status.to_owned(), outcome.map(str::to_owned), tasks, claimed)
+    };
+    let since = "2026-10-31T16:00:00+00:00";
+    let all = store.queue_task_tally("outbound", since, None).await.expect("tally");
+    assert_eq!(
+        counts(all),
+        [
+            row("claimed", None, 1, 1),
+            row("claimed", Some("not_reached"), 1, 1),
+            row("done", Some("accepted"), 1, 1),
+            row("done", Some("refused"), 1, 1),
+            row("done", Some("retained"), 1, 1),
+            row("open", None, 1, 0),
+        ]
+    );
+    let b02 = store.queue_task_tally("outbound", since, Some("B02")).await.expect("tally");
+    assert_eq!(counts(b02), [row("done", Some("accepted"), 1, 1), row("done", Some("retained"), 1, 1)]);
+    // An earlier date takes in S7; another queue has its own tasks; an unknown branch has none.
+    let earlier = store.queue_task_tally("outbound", "2026-10-31T00:00:00+00:00", None).await.expect("tally");
+    assert_eq!(earlier.iter().map(|t| t.tasks).sum::<i64>(), 7);
+    assert_eq!(
+        earlier.iter().find(|t| t.last_outcome.as_deref() == Some("accepted")).map(|t| t.tasks),
+        Some(2)
+    );
+    let hotline = store.queue_task_tally("hotline", since, None).await.expect("tally");
+    assert_eq!(counts(hotline), [row("done", Some("accepted"), 1, 1)]);
+    assert!(store.queue_task_tally("outbound", since, Some("B99")).await.expect("tally").is_empty());
 }
