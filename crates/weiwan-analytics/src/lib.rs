@@ -19,6 +19,7 @@ pub mod policy_index;
 pub mod segments;
 pub mod source;
 pub mod tags;
+pub mod trends;
 pub mod validate;
 pub mod writer;
 
