@@ -12,12 +12,13 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{Months, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use weiwan_analytics::Lake;
 use weiwan_analytics::churn::{
     LABEL, NOT_FEATURES, TrainingSet, churn_scores_path, models_dir, training_set,
 };
 use weiwan_model::frame::{Frame, Kind};
+use weiwan_model::metrics::{DecileLift, ReliabilityBin, RocPoint};
 use weiwan_model::{ChurnModel, ContributionMethod, TrainOptions, columnar, features, metrics};
 
 use crate::error::{Error, Result};
@@ -25,8 +26,13 @@ use crate::error::{Error, Result};
 /// Months after the as-of date in which a departure counts as churn.
 pub const HORIZON_MONTHS: u32 = 3;
 
-/// How the model fitted on the older window did on the newer one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Points of the out-of-time ROC curve kept in the model file.
+pub const ROC_POINTS: usize = 101;
+
+/// How the model fitted on the older window did on the newer one. Stored in the model file
+/// (`info.window.out_of_time`); files written before the curves were added have none, and read
+/// back with empty curves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutOfTime {
     pub trained_on_features_as_of: String,
     pub tested_on_features_as_of: String,
@@ -36,6 +42,25 @@ pub struct OutOfTime {
     pub top_decile_lift: f64,
     pub log_loss: f64,
     pub brier: f64,
+    /// The ROC curve, at most [`ROC_POINTS`] points from (0, 0) to (1, 1).
+    #[serde(default)]
+    pub roc: Vec<RocPoint>,
+    /// Churn rate, lift and cumulative gain by decile of risk, decile 1 the riskiest.
+    #[serde(default)]
+    pub lift: Vec<DecileLift>,
+    /// Predicted against observed churn in ten probability bands (empty bands left out).
+    #[serde(default)]
+    pub reliability: Vec<ReliabilityBin>,
+}
+
+/// What the model file of a model trained on the lake says about its training (`info.window`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingWindow {
+    /// The 360 table the model in the file was fitted on.
+    pub features_as_of: String,
+    pub labels_until: String,
+    pub horizon_months: u32,
+    pub out_of_time: OutOfTime,
 }
 
 /// A model trained on the lake and put in force.
@@ -121,6 +146,9 @@ fn fit_and_install(
         top_decile_lift: metrics::top_decile_lift(&new_y, &p),
         log_loss: metrics::log_loss(&new_y, &p),
         brier: metrics::brier(&new_y, &p),
+        roc: metrics::roc_curve(&new_y, &p, ROC_POINTS),
+        lift: metrics::lift_by_decile(&new_y, &p),
+        reliability: metrics::reliability(&new_y, &p),
     };
     tracing::info!(
         auc = out_of_time.auc,
@@ -131,12 +159,16 @@ fn fit_and_install(
     let mut model = ChurnModel::fit(&new_frame, &new_y, label, &options)?;
     model.info.source =
         format!("customer 360 as of {} labelled until {}", newer.features_as_of, newer.labels_until);
-    model.info.window = Some(serde_json::json!({
-        "features_as_of": newer.features_as_of.to_string(),
-        "labels_until": newer.labels_until.to_string(),
-        "horizon_months": HORIZON_MONTHS,
-        "out_of_time": out_of_time,
-    }));
+    let window = TrainingWindow {
+        features_as_of: newer.features_as_of.to_string(),
+        labels_until: newer.labels_until.to_string(),
+        horizon_months: HORIZON_MONTHS,
+        out_of_time: out_of_time.clone(),
+    };
+    model.info.window = Some(
+        serde_json::to_value(&window)
+            .map_err(|e| Error::Invalid(format!("cannot encode the training window: {e}")))?,
+    );
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::Invalid(format!("cannot create {}: {e}", dir.display())))?;
     let file_name = format!("churn-{as_of}.json");
