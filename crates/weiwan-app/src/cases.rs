@@ -672,7 +672,7 @@ pub async fn act_on_case(
 // The ledger 台帐 and the monthly report
 
 /// China time, in which months begin and end.
-fn china() -> FixedOffset {
+pub(crate) fn china() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("UTC+8 is a valid offset"))
 }
 

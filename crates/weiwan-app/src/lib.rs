@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod cases;
 pub mod churn;
 pub mod contact;
+pub mod dashboards;
 pub mod dispatch;
 pub mod error;
 pub mod events;

@@ -168,13 +168,18 @@ pub async fn cohort_kpis(
     as_of: NaiveDate,
     settings: &KpiSettings,
 ) -> Result<KpiReport> {
+    let taken_on = cohort_taken_on(store, name).await?;
+    Ok(weiwan_analytics::cohort_kpis(lake, name, taken_on, as_of, settings).await?)
+}
+
+/// The snapshot date of a registered cohort.
+pub(crate) async fn cohort_taken_on(store: &dyn Store, name: &str) -> Result<NaiveDate> {
     let cohorts = store.cohorts().await?;
     let cohort = cohorts.iter().find(|c| c.name == name).ok_or_else(|| {
         Error::Invalid(format!("no cohort named {name:?}; `weiwan cohort list` shows them"))
     })?;
-    let taken_on = NaiveDate::parse_from_str(&cohort.taken_on, "%Y-%m-%d")
-        .map_err(|e| Error::Invalid(format!("cohort {name}: stored date {:?}: {e}", cohort.taken_on)))?;
-    Ok(weiwan_analytics::cohort_kpis(lake, name, taken_on, as_of, settings).await?)
+    NaiveDate::parse_from_str(&cohort.taken_on, "%Y-%m-%d")
+        .map_err(|e| Error::Invalid(format!("cohort {name}: stored date {:?}: {e}", cohort.taken_on)))
 }
 
 /// Parses self-service conditions, naming the one that does not parse.

@@ -54,6 +54,27 @@ async fn a_model_trained_on_the_lake_scores_the_daily_batch() {
     assert!(model.features.iter().all(|f| f.name != "status" && f.name != "subscription_id"));
     assert_eq!(model.info.window.as_ref().expect("window")["horizon_months"], 3);
 
+    // The console's model page reads the model in force with its out-of-time curves.
+    let quality = weiwan_app::dashboards::model_quality(&lake).await.expect("read").expect("in force");
+    assert_eq!(quality.file, "churn-2026-11-01.json");
+    assert_eq!((quality.features_as_of.as_str(), quality.rows), ("2026-08-01", trained.rows));
+    let (oot, trained_oot) = (&quality.out_of_time, &trained.out_of_time);
+    assert_eq!((oot.test_rows, oot.test_positives), (trained_oot.test_rows, trained_oot.test_positives));
+    assert!((oot.auc - trained_oot.auc).abs() < 1e-12);
+    let roc = &oot.roc;
+    assert!((50..=weiwan_app::churn::ROC_POINTS).contains(&roc.len()), "{} points", roc.len());
+    let (first, last) = (roc[0], roc[roc.len() - 1]);
+    assert_eq!((first.fpr, first.tpr, last.fpr, last.tpr), (0.0, 0.0, 1.0, 1.0));
+    // Thinning cuts the curve's corners a little: its area stays close to the AUC.
+    let area: f64 = roc.windows(2).map(|w| (w[1].fpr - w[0].fpr) * (w[1].tpr + w[0].tpr) / 2.0).sum();
+    assert!((area - oot.auc).abs() < 0.01, "area {area} against AUC {}", oot.auc);
+    let lift = &oot.lift;
+    assert_eq!(lift.iter().map(|d| d.count).sum::<usize>(), oot.test_rows);
+    assert_eq!(lift.iter().map(|d| d.positives).sum::<usize>(), oot.test_positives);
+    assert_eq!((lift[0].decile, lift[lift.len() - 1].cumulative_gain), (1, 1.0));
+    assert!(lift[0].lift > 3.0 && lift[0].rate > lift[lift.len() - 1].rate, "{lift:?}");
+    assert_eq!(oot.reliability.iter().map(|b| b.count).sum::<usize>(), oot.test_rows);
+
     let after = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of, now()).await.expect("batch");
     let churn = after.churn.expect("scored");
     assert_eq!(churn.rows as u64, after.customer_360.rows);

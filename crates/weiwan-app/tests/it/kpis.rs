@@ -113,7 +113,7 @@ fn date(text: &str) -> NaiveDate {
 }
 
 /// An imported operator with the batch run on the snapshot date and the 中高端 cohort taken.
-async fn operator(store: &dyn Store, work: &Path) -> Lake {
+pub(crate) async fn operator(store: &dyn Store, work: &Path) -> Lake {
     let lake = Lake::new(work.join("lake"));
     write_extract(&work.join("extract"));
     import_extract(store, &lake, &work.join("extract"), now()).await.expect("import");

@@ -224,6 +224,7 @@ mod alerts;
 mod campaigns;
 mod cases;
 mod churn;
+mod dashboards;
 mod dispatch;
 mod kpis;
 mod policy;
