@@ -227,6 +227,7 @@ mod churn;
 mod dispatch;
 mod kpis;
 mod policy;
+mod progress;
 mod questionnaires;
 
 on_both_stores!(
