@@ -473,8 +473,9 @@ impl Progress for ProgressState {
         close_current(&mut recorded, now);
         let index = match recorded.stages.iter().position(|s| s.stage == stage) {
             Some(index) => index,
+            // Not a stage of the operation begun (or none was): shown after the others
+            // rather than lost, since a display must never fail the work it shows.
             None => {
-                debug_assert!(false, "stage {stage:?} is not a stage of {:?}", recorded.operation);
                 recorded.stages.push(RecordedStage {
                     stage,
                     status: StageStatus::Pending,
@@ -677,6 +678,18 @@ mod tests {
             }
         });
         assert_eq!(state.snapshot().done, 8000);
+    }
+
+    #[test]
+    fn a_stage_outside_the_plan_is_shown_after_the_others() {
+        let state = ProgressState::new();
+        let sink = state.sink();
+        sink.stage(Stage::Tags, None);
+        sink.finish_stage();
+        sink.end(None);
+        let snapshot = state.snapshot();
+        assert_eq!(statuses(&snapshot), [(Stage::Tags, StageStatus::Done)]);
+        assert_eq!((snapshot.operation, snapshot.percent), (None, 100.0));
     }
 
     #[test]
