@@ -178,3 +178,40 @@ async fn a_parquet_extract_counts_its_bytes_too() {
         snapshot.messages
     );
 }
+
+/// The way a console runs a job: spawned on a runtime, polled through a clone of its state.
+/// Each operation's future must be `Send + 'static` for that; here each fails at once (nothing
+/// to import, an empty base, no history) and the snapshot says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_spawned_on_the_runtime_end_in_their_snapshot() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let store = weiwan_storage::testing::sqlite().await;
+    let lake = Lake::new(work.path().join("lake"));
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
+
+    let (import, batch, train) = (ProgressState::new(), ProgressState::new(), ProgressState::new());
+    let jobs = [
+        tokio::spawn({
+            let (store, lake, sink, missing) =
+                (store.clone(), lake.clone(), import.sink(), work.path().join("no-such-extract"));
+            async move { import_extract_with_progress(store.as_ref(), &lake, &missing, now(), &sink).await.err() }
+        }),
+        tokio::spawn({
+            let (store, lake, sink) = (store.clone(), lake.clone(), batch.sink());
+            async move { run_daily_batch_with_progress(store.as_ref(), &lake, as_of, now(), &sink).await.err() }
+        }),
+        tokio::spawn({
+            let (lake, sink) = (lake.clone(), train.sink());
+            async move { weiwan_app::train_churn_model_with_progress(&lake, as_of, &sink).await.err() }
+        }),
+    ];
+    for (job, state) in jobs.into_iter().zip([&import, &batch, &train]) {
+        let error = job.await.expect("the job ran").expect("the job failed");
+        let snapshot = state.snapshot();
+        assert!(snapshot.finished, "{snapshot:?}");
+        assert_eq!(snapshot.error, Some(error.to_string()));
+    }
+    assert!(batch.snapshot().error.is_some_and(|e| e.contains("nothing has been imported")));
+    let batch = batch.snapshot();
+    assert!(batch.stages.iter().all(|s| s.status == StageStatus::Pending), "{batch:?}");
+}
