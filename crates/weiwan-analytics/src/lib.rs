@@ -16,6 +16,7 @@ pub mod kpi;
 pub mod lake;
 pub mod layout;
 pub mod policy_index;
+pub mod progress;
 pub mod segments;
 pub mod source;
 pub mod tags;
@@ -28,12 +29,13 @@ pub use error::{Error, Location, Problem, Refusal, Result};
 pub use kpi::{KpiError, KpiGroup, KpiRefused, KpiReport, KpiSettings, Target, cohort_kpis, snapshot_cohort};
 pub use lake::{Lake, Manifest, StagedExtract};
 pub use policy_index::{IndexedCustomer, IndexedLine, PolicyIndex};
+pub use progress::ReadProgress;
 pub use segments::{Condition, Preview, Schedule, Segment, SegmentError, SegmentQuery, SegmentRefused};
 pub use source::{ExtractFile, FileFormat, discover};
 pub use tags::{
     TagLibrary, TagLibraryRefused, TagValues, active_library, evaluate_tags, load_library, tagged_dates,
 };
-pub use validate::{ExistingKeys, Lookup, stage_extract};
+pub use validate::{ExistingKeys, Lookup, stage_extract, stage_extract_with_progress};
 pub use writer::ExtractWriter;
 
 use sha2::{Digest, Sha256};
@@ -41,6 +43,11 @@ use sha2::{Digest, Sha256};
 /// The identity of an extract: a digest of its file names and contents. Importing the same
 /// files again yields the same id, which is how a repeated import is recognised.
 pub fn fingerprint(files: &[ExtractFile]) -> Result<String> {
+    fingerprint_with_progress(files, &())
+}
+
+/// [`fingerprint`], reporting the bytes read (adding up to the files' sizes) to `progress`.
+pub fn fingerprint_with_progress(files: &[ExtractFile], progress: &dyn ReadProgress) -> Result<String> {
     use std::io::Read;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 20];
@@ -54,6 +61,7 @@ pub fn fingerprint(files: &[ExtractFile]) -> Result<String> {
                 break;
             }
             hasher.update(&buffer[..n]);
+            progress.read(n as u64);
         }
         hasher.update([0]);
     }

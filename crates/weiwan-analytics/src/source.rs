@@ -41,6 +41,11 @@ impl ExtractFile {
     pub fn file_name(&self) -> String {
         self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
     }
+
+    /// The file's size in bytes: what reading it whole reports as progress.
+    pub fn size(&self) -> Result<u64> {
+        Ok(std::fs::metadata(&self.path).map_err(Error::io(&self.path))?.len())
+    }
 }
 
 /// Lists the files of an extract directory in validation order. Files that are not tables of
@@ -123,6 +128,9 @@ enum Inner {
         next: usize,
         row: u64,
         month_columns: Vec<bool>,
+        /// The file's size and row count, to estimate how far into the file a row is.
+        size: u64,
+        rows: u64,
     },
 }
 
@@ -212,12 +220,37 @@ impl RecordReader {
                     .iter()
                     .map(|name| table.columns.iter().any(|c| c.name == name && c.kind == ColumnKind::Month))
                     .collect();
+                let rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+                let size = file.size()?;
                 let reader = builder.with_batch_size(8192).build().map_err(Error::parquet(&file.path))?;
                 Ok(Ok(RecordReader {
                     file_name,
                     positions,
-                    inner: Inner::Parquet { reader, batch: Vec::new(), next: 0, row: 0, month_columns },
+                    inner: Inner::Parquet {
+                        reader,
+                        batch: Vec::new(),
+                        next: 0,
+                        row: 0,
+                        month_columns,
+                        size,
+                        rows,
+                    },
                 }))
+            }
+        }
+    }
+
+    /// How many bytes of the file have been read, for progress: exact for CSV, estimated from
+    /// the rows read for Parquet (whose pages are compressed).
+    pub fn bytes_read(&self) -> u64 {
+        match &self.inner {
+            Inner::Csv(reader, _) => reader.position().byte(),
+            Inner::Parquet { row, size, rows, .. } => {
+                if *rows == 0 {
+                    return 0;
+                }
+                let share = u128::from(*size) * u128::from((*row).min(*rows)) / u128::from(*rows);
+                u64::try_from(share).unwrap_or(*size)
             }
         }
     }
@@ -276,7 +309,7 @@ impl RecordReader {
                 }
                 Record::Fields(location)
             }
-            Inner::Parquet { reader, batch, next, row, month_columns } => {
+            Inner::Parquet { reader, batch, next, row, month_columns, .. } => {
                 if *next >= batch.len() {
                     match reader.next() {
                         None => return Record::End,

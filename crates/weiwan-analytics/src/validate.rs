@@ -15,6 +15,7 @@ use weiwan_domain::{ForeignKey, TableId, Value};
 use crate::error::{Error, Location, Problem, Refusal, Result};
 use crate::keys::{KeySet, key_hash, text_key_hash};
 use crate::lake::{Lake, StagedExtract, StagedTable};
+use crate::progress::{ReadMeter, ReadProgress};
 use crate::source::{ExtractFile, Record, RecordReader};
 use crate::writer::ParquetTableWriter;
 
@@ -95,6 +96,18 @@ pub fn stage_extract(
     extract_id: &str,
     existing: ExistingKeys,
 ) -> Result<StagedExtract> {
+    stage_extract_with_progress(lake, files, extract_id, existing, &())
+}
+
+/// [`stage_extract`], reporting the bytes read (adding up to the files' sizes) and each file
+/// read whole to `progress`.
+pub fn stage_extract_with_progress(
+    lake: &Lake,
+    files: &[ExtractFile],
+    extract_id: &str,
+    existing: ExistingKeys,
+    progress: &dyn ReadProgress,
+) -> Result<StagedExtract> {
     let created_root = if lake.root().exists() { None } else { Some(lake.root().to_owned()) };
     let dir = lake.staging_dir(extract_id);
     let mut staged = StagedExtract {
@@ -130,13 +143,13 @@ pub fn stage_extract(
     let (referenced, independent): (Vec<&ExtractFile>, Vec<&ExtractFile>) =
         files.iter().partition(|f| targets.contains(&f.table));
     for file in referenced {
-        let outcome = stage_file(lake, file, &dir, &known, &unverifiable)?;
+        let outcome = stage_file(lake, file, &dir, &known, &unverifiable, progress)?;
         merge(outcome, &mut known, &mut unverifiable, &mut staged);
     }
     let outcomes: Vec<Result<FileOutcome>> = std::thread::scope(|scope| {
         let handles: Vec<_> = independent
             .iter()
-            .map(|file| scope.spawn(|| stage_file(lake, file, &dir, &known, &unverifiable)))
+            .map(|file| scope.spawn(|| stage_file(lake, file, &dir, &known, &unverifiable, progress)))
             .collect();
         handles
             .into_iter()
@@ -163,6 +176,8 @@ struct FileOutcome {
     keys: Vec<(Lookup, KeySet)>,
     /// Set when some keys of the table could not be read, so references to it cannot be judged.
     unverifiable: Option<TableId>,
+    /// Records read, valid or not.
+    records: u64,
 }
 
 /// Validates one file against the keys known so far. Reads shared state only, so files that
@@ -173,6 +188,27 @@ fn stage_file(
     dir: &std::path::Path,
     known: &HashMap<Lookup, KeySet>,
     unverifiable: &HashSet<TableId>,
+    progress: &dyn ReadProgress,
+) -> Result<FileOutcome> {
+    let size = file.size()?;
+    let mut meter = ReadMeter::new(progress);
+    let outcome = validate_file(lake, file, dir, known, unverifiable, &mut meter)?;
+    // Also when the file stopped early (unreadable, or too many problems): it is done with.
+    meter.finish(size);
+    progress.file_validated(&file.file_name(), outcome.records);
+    Ok(outcome)
+}
+
+/// Records read between two looks at the reader's position for progress.
+const RECORDS_PER_PROGRESS_CHECK: u64 = 4096;
+
+fn validate_file(
+    lake: &Lake,
+    file: &ExtractFile,
+    dir: &std::path::Path,
+    known: &HashMap<Lookup, KeySet>,
+    unverifiable: &HashSet<TableId>,
+    meter: &mut ReadMeter<'_>,
 ) -> Result<FileOutcome> {
     let mut outcome = FileOutcome::default();
     let problems = &mut outcome.problems;
@@ -228,7 +264,14 @@ fn stage_file(
             problems.truncated = true;
             break;
         }
-        let location = match reader.next_record(&mut fields) {
+        let record = reader.next_record(&mut fields);
+        if !matches!(record, Record::End) {
+            outcome.records += 1;
+            if outcome.records.is_multiple_of(RECORDS_PER_PROGRESS_CHECK) {
+                meter.at(reader.bytes_read());
+            }
+        }
+        let location = match record {
             Record::End => break,
             Record::Unreadable(p) => {
                 problems.push(p);

@@ -10,6 +10,7 @@ use weiwan_analytics::{Customer360, Lake, TagValues};
 use weiwan_storage::Store;
 
 use crate::error::{Error, Result};
+use crate::progress::{Operation, ProgressSink, Stage, reported};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchOutcome {
@@ -26,12 +27,34 @@ pub struct BatchOutcome {
 /// Runs the batch. Refuses to run on an empty base, or while an import the store recorded is
 /// not yet published in the lake (an interrupted import: importing the same extract again
 /// finishes it), since the batch would see entities without their history.
-#[tracing::instrument(skip_all, fields(as_of = %as_of))]
 pub async fn run_daily_batch(
     store: &dyn Store,
     lake: &Lake,
     as_of: NaiveDate,
     now: DateTime<Utc>,
+) -> Result<BatchOutcome> {
+    run_daily_batch_with_progress(store, lake, as_of, now, &ProgressSink::none()).await
+}
+
+/// [`run_daily_batch`], reporting the operation `daily_batch` to `progress`: one stage per
+/// stage of the batch (see [`crate::progress`]).
+pub async fn run_daily_batch_with_progress(
+    store: &dyn Store,
+    lake: &Lake,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+    progress: &ProgressSink,
+) -> Result<BatchOutcome> {
+    reported(progress, Operation::DailyBatch, batch(store, lake, as_of, now, progress)).await
+}
+
+#[tracing::instrument(skip_all, fields(as_of = %as_of))]
+async fn batch(
+    store: &dyn Store,
+    lake: &Lake,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+    progress: &ProgressSink,
 ) -> Result<BatchOutcome> {
     let imports = store.list_imports().await?;
     if imports.is_empty() {
@@ -49,24 +72,39 @@ pub async fn run_daily_batch(
         }
     }
     let started = Instant::now();
+    progress.stage(Stage::Customer360, None);
     let customer_360 = weiwan_analytics::build_customer_360(lake, as_of).await?;
-    finished("customer_360", &started);
+    progress.message(&format!("customer 360: {} lines", customer_360.rows));
+    finished(progress, "customer_360", &started);
+
     let started = Instant::now();
-    let churn = crate::churn::score_churn(lake, as_of).await?;
-    finished("churn", &started);
+    progress.stage(Stage::ChurnScores, Some(customer_360.rows));
+    let churn = crate::churn::score_churn(lake, as_of, progress).await?;
+    match &churn {
+        Some(churn) => progress.message(&format!("churn scores: {} lines by {}", churn.rows, churn.model)),
+        None => progress.message("churn scores: no model in force"),
+    }
+    finished(progress, "churn", &started);
+
     let started = Instant::now();
+    progress.stage(Stage::Tags, None);
     let tags = weiwan_analytics::evaluate_tags(lake, as_of).await?;
-    finished("tags", &started);
+    progress.message(&format!("tags: {} tags on {} lines", tags.n_tags, tags.rows));
+    finished(progress, "tags", &started);
+
     let started = Instant::now();
-    let segments = crate::segments::run_scheduled_segments(store, lake, as_of).await?;
-    finished("target_groups", &started);
+    let segments = crate::segments::run_scheduled_segments(store, lake, as_of, progress).await?;
+    finished(progress, "target_groups", &started);
+
     let started = Instant::now();
     let rules = crate::rules::active_rulebook(lake)?;
-    let alerts = crate::rules::raise_scheduled_alerts(store, lake, &rules, as_of, now).await?;
-    finished("alerts", &started);
+    let alerts = crate::rules::raise_scheduled_alerts(store, lake, &rules, as_of, now, progress).await?;
+    finished(progress, "alerts", &started);
     Ok(BatchOutcome { as_of, customer_360, churn, tags, segments, alerts })
 }
 
-fn finished(stage: &'static str, started: &Instant) {
+/// Ends the current stage, in the log and for `progress`.
+fn finished(progress: &ProgressSink, stage: &'static str, started: &Instant) {
     tracing::info!(stage, seconds = format!("{:.1}", started.elapsed().as_secs_f64()), "stage finished");
+    progress.finish_stage();
 }

@@ -22,6 +22,7 @@ use weiwan_model::metrics::{DecileLift, ReliabilityBin, RocPoint};
 use weiwan_model::{ChurnModel, ContributionMethod, TrainOptions, columnar, features, metrics};
 
 use crate::error::{Error, Result};
+use crate::progress::{Operation, ProgressSink, Stage, reported};
 
 /// Months after the as-of date in which a departure counts as churn.
 pub const HORIZON_MONTHS: u32 = 3;
@@ -116,10 +117,38 @@ fn read_window(set: &TrainingSet, columns: &[(String, Kind)]) -> Result<(Frame, 
 
 /// Train a churn model on the lake as of `as_of` and put it in force (see the module docs).
 pub async fn train_churn_model(lake: &Lake, as_of: NaiveDate) -> Result<TrainedChurnModel> {
+    train_churn_model_with_progress(lake, as_of, &ProgressSink::none()).await
+}
+
+/// [`train_churn_model`], reporting the operation `train_churn_model` to `progress`: the two
+/// windows, the out-of-time test and the fit (see [`crate::progress`]).
+pub async fn train_churn_model_with_progress(
+    lake: &Lake,
+    as_of: NaiveDate,
+    progress: &ProgressSink,
+) -> Result<TrainedChurnModel> {
+    reported(progress, Operation::TrainChurnModel, train(lake, as_of, progress)).await
+}
+
+async fn train(lake: &Lake, as_of: NaiveDate, progress: &ProgressSink) -> Result<TrainedChurnModel> {
+    progress.stage(Stage::TrainingWindowOlder, None);
     let older = training_set(lake, months_back(as_of, 2 * HORIZON_MONTHS)?, HORIZON_MONTHS, as_of).await?;
+    progress.message(&window_message(&older));
+    progress.finish_stage();
+    progress.stage(Stage::TrainingWindowNewer, None);
     let newer = training_set(lake, months_back(as_of, HORIZON_MONTHS)?, HORIZON_MONTHS, as_of).await?;
+    progress.message(&window_message(&newer));
+    progress.finish_stage();
     let dir = models_dir(lake);
-    tokio::task::spawn_blocking(move || fit_and_install(&dir, as_of, &older, &newer)).await?
+    let progress = progress.clone();
+    tokio::task::spawn_blocking(move || fit_and_install(&dir, as_of, &older, &newer, &progress)).await?
+}
+
+fn window_message(set: &TrainingSet) -> String {
+    format!(
+        "window with features as of {}, labels until {}: {} lines",
+        set.features_as_of, set.labels_until, set.rows
+    )
 }
 
 fn fit_and_install(
@@ -127,7 +156,9 @@ fn fit_and_install(
     as_of: NaiveDate,
     older: &TrainingSet,
     newer: &TrainingSet,
+    progress: &ProgressSink,
 ) -> Result<TrainedChurnModel> {
+    progress.stage(Stage::Backtest, None);
     let columns = feature_columns(&newer.path)?;
     let (old_frame, old_y) = read_window(older, &columns)?;
     let (new_frame, new_y) = read_window(newer, &columns)?;
@@ -155,7 +186,13 @@ fn fit_and_install(
         lift = out_of_time.top_decile_lift,
         "out-of-time test of the churn model"
     );
+    progress.message(&format!(
+        "out-of-time test: AUC {:.4}, top-decile lift {:.2}",
+        out_of_time.auc, out_of_time.top_decile_lift
+    ));
+    progress.finish_stage();
 
+    progress.stage(Stage::Fit, None);
     let mut model = ChurnModel::fit(&new_frame, &new_y, label, &options)?;
     model.info.source =
         format!("customer 360 as of {} labelled until {}", newer.features_as_of, newer.labels_until);
@@ -180,6 +217,11 @@ fn fit_and_install(
     std::fs::write(&staged, format!("{file_name}\n"))
         .and_then(|()| std::fs::rename(&staged, &pointer))
         .map_err(|e| Error::Invalid(format!("cannot write {}: {e}", pointer.display())))?;
+    progress.message(&match model.info.trees {
+        Some(trees) => format!("model in force: {file_name}, {trees} trees"),
+        None => format!("model in force: {file_name}"),
+    });
+    progress.finish_stage();
     Ok(TrainedChurnModel {
         path,
         features_as_of: newer.features_as_of.to_string(),
@@ -207,20 +249,35 @@ pub fn current_model_path(lake: &Lake) -> Result<Option<PathBuf>> {
 /// province; `weiwan churn score` offers exact TreeSHAP for files.
 const BATCH_REASONS: ContributionMethod = ContributionMethod::Path;
 
-/// The batch stage: score the day's 360 table with the model in force, if there is one.
-pub async fn score_churn(lake: &Lake, as_of: NaiveDate) -> Result<Option<ChurnScores>> {
+/// The batch stage: score the day's 360 table with the model in force, if there is one,
+/// advancing `progress` by the rows scored.
+pub async fn score_churn(
+    lake: &Lake,
+    as_of: NaiveDate,
+    progress: &ProgressSink,
+) -> Result<Option<ChurnScores>> {
     let Some(model_path) = current_model_path(lake)? else {
         return Ok(None);
     };
     let input = weiwan_analytics::customer_360_path(lake, as_of);
     let output = churn_scores_path(lake, as_of);
+    let progress = progress.clone();
     tokio::task::spawn_blocking(move || {
         let model = ChurnModel::load(&model_path)?;
         if let Some(dir) = output.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::Invalid(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let scores = columnar::score_parquet(&model, &input, &output, "subscription_id", 3, BATCH_REASONS)?;
+        let mut scored = |rows: usize| progress.advance(rows as u64);
+        let scores = columnar::score_parquet(
+            &model,
+            &input,
+            &output,
+            "subscription_id",
+            3,
+            BATCH_REASONS,
+            &mut scored,
+        )?;
         Ok(Some(ChurnScores {
             path: scores.path,
             rows: scores.rows,

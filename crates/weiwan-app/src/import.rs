@@ -9,6 +9,9 @@
 //! A crash between 3 and 4 leaves the import recorded in the store but not in the lake; the
 //! next import of the same extract notices and finishes step 4 (the entity upserts are
 //! idempotent, so they are simply not repeated).
+//!
+//! Steps 1 to 4 are the stages `fingerprint`, `validate`, `store` and `publish` of the
+//! progress reported by [`import_extract_with_progress`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,6 +22,7 @@ use weiwan_domain::{TableId, TableRole};
 use weiwan_storage::{ImportRecord, Store};
 
 use crate::error::{Error, Result};
+use crate::progress::{Operation, ProgressSink, Stage, reported};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportOutcome {
@@ -29,19 +33,44 @@ pub struct ImportOutcome {
     pub rows: BTreeMap<TableId, u64>,
 }
 
-#[tracing::instrument(skip_all, fields(dir = %dir.display()))]
+/// Imports the extract in `dir` (see the module docs).
 pub async fn import_extract(
     store: &dyn Store,
     lake: &Lake,
     dir: &Path,
     now: DateTime<Utc>,
 ) -> Result<ImportOutcome> {
+    import_extract_with_progress(store, lake, dir, now, &ProgressSink::none()).await
+}
+
+/// [`import_extract`], reporting the operation `import` to `progress` (see [`crate::progress`]).
+pub async fn import_extract_with_progress(
+    store: &dyn Store,
+    lake: &Lake,
+    dir: &Path,
+    now: DateTime<Utc>,
+    progress: &ProgressSink,
+) -> Result<ImportOutcome> {
+    reported(progress, Operation::Import, import(store, lake, dir, now, progress)).await
+}
+
+#[tracing::instrument(skip_all, fields(dir = %dir.display()))]
+async fn import(
+    store: &dyn Store,
+    lake: &Lake,
+    dir: &Path,
+    now: DateTime<Utc>,
+    progress: &ProgressSink,
+) -> Result<ImportOutcome> {
     let dir = dir.to_owned();
     let (files, extract_id) = tokio::task::spawn_blocking({
         let dir = dir.clone();
+        let progress = progress.clone();
         move || -> Result<_> {
             let files = weiwan_analytics::discover(&dir)?;
-            let extract_id = weiwan_analytics::fingerprint(&files)?;
+            progress.stage(Stage::Fingerprint, Some(total_size(&files)?));
+            let extract_id = weiwan_analytics::fingerprint_with_progress(&files, &progress)?;
+            progress.finish_stage();
             Ok((files, extract_id))
         }
     })
@@ -51,6 +80,7 @@ pub async fn import_extract(
     let in_lake = lake.has_extract(&extract_id)?;
     if in_store && in_lake {
         tracing::info!(extract_id, "extract already imported");
+        progress.message(&format!("extract {extract_id} was already imported; nothing to do"));
         return Ok(ImportOutcome { extract_id, already_imported: true, rows: BTreeMap::new() });
     }
     if in_lake {
@@ -63,6 +93,7 @@ pub async fn import_extract(
     }
 
     let started = std::time::Instant::now();
+    progress.stage(Stage::Validate, Some(total_size(&files)?));
     let mut existing = ExistingKeys::default();
     for lookup in Lookup::all() {
         if lookup.table.table().role == TableRole::Entity {
@@ -72,9 +103,11 @@ pub async fn import_extract(
     let staged = tokio::task::spawn_blocking({
         let lake = lake.clone();
         let extract_id = extract_id.clone();
-        move || weiwan_analytics::stage_extract(&lake, &files, &extract_id, existing)
+        let progress = progress.clone();
+        move || weiwan_analytics::stage_extract_with_progress(&lake, &files, &extract_id, existing, &progress)
     })
     .await??;
+    progress.finish_stage();
     let rows = staged.rows();
     tracing::info!(
         extract_id,
@@ -99,16 +132,22 @@ pub async fn import_extract(
             )
             .map_err(|e| Error::Invalid(e.to_string()))?,
         };
-        let staged = store_entities(store, staged, &record).await?;
+        let entity_rows =
+            rows.iter().filter(|(table, _)| table.table().role == TableRole::Entity).map(|(_, n)| n).sum();
+        progress.stage(Stage::Store, Some(entity_rows));
+        let staged = store_entities(store, staged, &record, progress).await?;
+        progress.finish_stage();
         tracing::info!(extract_id, elapsed_ms = started.elapsed().as_millis() as u64, "entities stored");
         staged
     };
     let imported_at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    progress.stage(Stage::Publish, None);
     tokio::task::spawn_blocking({
         let lake = lake.clone();
         move || lake.publish(&mut staged, &imported_at)
     })
     .await??;
+    progress.finish_stage();
     tracing::info!(extract_id, "extract imported");
     Ok(ImportOutcome { extract_id, already_imported: false, rows })
 }
@@ -120,6 +159,7 @@ async fn store_entities(
     store: &dyn Store,
     mut staged: StagedExtract,
     record: &ImportRecord,
+    progress: &ProgressSink,
 ) -> Result<StagedExtract> {
     let mut tx = store.begin_import().await?;
     for table in TableId::ALL {
@@ -141,6 +181,7 @@ async fn store_entities(
                 write_result = Err(err);
                 break;
             }
+            progress.advance(batch.len() as u64);
         }
         drop(receiver);
         let (returned, read_result) = reader.await?;
@@ -151,4 +192,13 @@ async fn store_entities(
     tx.record_import(record).await?;
     tx.commit().await?;
     Ok(staged)
+}
+
+/// The bytes of an extract's files: what the fingerprint and the validation each read.
+fn total_size(files: &[weiwan_analytics::ExtractFile]) -> Result<u64> {
+    let mut total = 0;
+    for file in files {
+        total += file.size()?;
+    }
+    Ok(total)
 }

@@ -15,17 +15,22 @@ pub mod events;
 pub mod generate;
 pub mod import;
 pub mod policy_view;
+pub mod progress;
 pub mod questionnaires;
 pub mod rules;
 pub mod segments;
 pub mod tags;
 pub mod tasks;
 
-pub use batch::{BatchOutcome, run_daily_batch};
-pub use churn::{ChurnScores, TrainedChurnModel, train_churn_model};
+pub use batch::{BatchOutcome, run_daily_batch, run_daily_batch_with_progress};
+pub use churn::{ChurnScores, TrainedChurnModel, train_churn_model, train_churn_model_with_progress};
 pub use error::{Error, Result};
 pub use generate::{GenerateRequest, generate_extract};
-pub use import::{ImportOutcome, import_extract};
+pub use import::{ImportOutcome, import_extract, import_extract_with_progress};
+pub use progress::{
+    NoProgress, Operation, Progress, ProgressSink, ProgressSnapshot, ProgressState, Stage, StageSnapshot,
+    StageStatus, Unit,
+};
 pub use segments::{
     ListedSegment, cohort_kpis, delete_segment, export_segment, find_segment, list_segments,
     parse_conditions, parse_schedule, preview_segment, save_segment, snapshot_cohort,

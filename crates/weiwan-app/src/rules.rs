@@ -17,6 +17,7 @@ use weiwan_storage::{NewTask, Store, SubjectRecord};
 
 use crate::error::{Error, Result};
 use crate::events::{china_date, new_task};
+use crate::progress::{ProgressSink, Stage};
 
 /// Why a rule book was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,18 +121,22 @@ const TASKS_PER_COMMIT: usize = 5_000;
 
 /// The batch's alert stage: every data rule due on `as_of` is run over the tagged 360 table
 /// of that date and each row becomes a task for the customer's manager or a queue. Raising the
-/// same alert again (same rule, line or customer, and cause) creates nothing.
+/// same alert again (same rule, line or customer, and cause) creates nothing. Starts the
+/// progress stage `alerts`, counting the rules due; the caller finishes it.
 pub async fn raise_scheduled_alerts(
     store: &dyn Store,
     lake: &Lake,
     book: &RuleBook,
     as_of: NaiveDate,
     now: DateTime<Utc>,
+    progress: &ProgressSink,
 ) -> Result<AlertsRaised> {
     let created_at = now.to_rfc3339();
     let today = china_date(now).max(as_of);
     let mut raised = AlertsRaised::default();
-    for rule in book.data_rules_due(as_of) {
+    let due: Vec<_> = book.data_rules_due(as_of).collect();
+    progress.stage(Stage::Alerts, Some(due.len() as u64));
+    for rule in due {
         let sql = book.render_sql(rule, as_of).map_err(|e| Error::Invalid(e.to_string()))?;
         let rows = weiwan_analytics::alerts::rule_rows(lake, as_of, &sql).await?;
         let found = rows.len() as u64;
@@ -150,6 +155,8 @@ pub async fn raise_scheduled_alerts(
             created += store.raise_tasks(&tasks).await?.len() as u64;
         }
         tracing::info!(rule = %rule.id, found, created, "alert rule ran");
+        progress.message(&format!("rule {}: {found} found, {created} new tasks", rule.id));
+        progress.advance(1);
         raised.by_rule.insert(rule.id.clone(), (found, created));
     }
     Ok(raised)

@@ -12,6 +12,7 @@ use weiwan_analytics::{
 use weiwan_storage::{CohortRecord, SegmentRecord, Store};
 
 use crate::error::{Error, Result};
+use crate::progress::{ProgressSink, Stage};
 
 /// A target group with where it comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,14 +119,34 @@ pub async fn export_segment(lake: &Lake, as_of: NaiveDate, query: &SegmentQuery,
     Ok(segments::export_csv(lake, as_of, query, out).await?)
 }
 
-/// The batch stage: every fixed scenario and saved target group due on the date.
+/// The batch stage: every fixed scenario and saved target group due on the date. Starts the
+/// progress stage `segments`, counting the groups due; the caller finishes it.
 pub async fn run_scheduled_segments(
     store: &dyn Store,
     lake: &Lake,
     as_of: NaiveDate,
+    progress: &ProgressSink,
 ) -> Result<Vec<ScheduledRun>> {
-    let all: Vec<Segment> = list_segments(store).await?.into_iter().map(|l| l.segment).collect();
-    Ok(segments::run_scheduled(lake, as_of, &all).await?)
+    let due: Vec<Segment> = list_segments(store)
+        .await?
+        .into_iter()
+        .map(|l| l.segment)
+        .filter(|segment| segment.schedule.is_due(as_of))
+        .collect();
+    progress.stage(Stage::Segments, Some(due.len() as u64));
+    let mut runs = Vec::with_capacity(due.len());
+    for segment in &due {
+        let run = segments::run_scheduled(lake, as_of, std::slice::from_ref(segment)).await?;
+        for run in &run {
+            match &run.outcome {
+                Ok((rows, _)) => progress.message(&format!("target group {}: {rows} lines", run.name)),
+                Err(why) => progress.message(&format!("target group {}: not evaluated: {why}", run.name)),
+            }
+        }
+        runs.extend(run);
+        progress.advance(1);
+    }
+    Ok(runs)
 }
 
 /// Takes a snapshot cohort: members frozen in the data directory, registered in the store.

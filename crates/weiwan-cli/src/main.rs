@@ -8,6 +8,7 @@ mod cli;
 mod clock;
 mod commands;
 mod config;
+mod progress;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -33,7 +34,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr so that stdout carries only results. `WEIWAN_LOG` (or `RUST_LOG`) sets
+/// Logs go to stderr so that stdout carries only results, above any progress bar. `WEIWAN_LOG` (or `RUST_LOG`) sets
 /// the filter; the default shows progress at info level. `WEIWAN_LOG_FORMAT=json` writes one
 /// JSON object a line, for a log collector (what `weiwan serve` should use in production).
 fn init_tracing() {
@@ -42,7 +43,7 @@ fn init_tracing() {
         .unwrap_or_else(|_| "info,sqlx=warn".to_owned());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
+        .with_writer(progress::AboveBars)
         .with_target(false);
     if std::env::var(config::env::LOG_FORMAT).is_ok_and(|format| format == "json") {
         builder.json().init();

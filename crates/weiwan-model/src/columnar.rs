@@ -211,7 +211,8 @@ pub struct ParquetScores {
 
 /// Score every row of a Parquet feature table into a Parquet file of `id_column`,
 /// `churn_probability`, `churn_reasons_en`, `churn_reasons_zh` (the top `top` reasons joined by
-/// "; "), written through a temporary file.
+/// "; "), written through a temporary file. `scored` is told the rows of each chunk once it
+/// is written, for a progress display.
 pub fn score_parquet(
     model: &ChurnModel,
     input: &Path,
@@ -219,6 +220,7 @@ pub fn score_parquet(
     id_column: &str,
     top: usize,
     method: ContributionMethod,
+    scored: &mut dyn FnMut(usize),
 ) -> Result<ParquetScores> {
     let mut columns = crate::features::wanted_columns(&model.features);
     if !columns.iter().any(|(name, _)| name == id_column) {
@@ -255,7 +257,8 @@ pub fn score_parquet(
                 en.append_value(reasons.iter().map(|r| r.en.as_str()).collect::<Vec<_>>().join("; "));
                 zh.append_value(reasons.iter().map(|r| r.zh.as_str()).collect::<Vec<_>>().join("; "));
             }
-            rows += p.len();
+            let chunk_rows = p.len();
+            rows += chunk_rows;
             sum += p.iter().sum::<f64>();
             let batch = RecordBatch::try_new(
                 schema.clone(),
@@ -267,7 +270,9 @@ pub fn score_parquet(
                 ],
             )
             .map_err(|e| Error::Training(e.to_string()))?;
-            writer.write(&batch).map_err(write)
+            writer.write(&batch).map_err(write)?;
+            scored(chunk_rows);
+            Ok(())
         })?;
         writer.close().map_err(write)?;
         std::fs::rename(&tmp, output).map_err(|source| Error::Write { path: output.to_path_buf(), source })

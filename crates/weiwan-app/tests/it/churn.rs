@@ -41,7 +41,20 @@ async fn a_model_trained_on_the_lake_scores_the_daily_batch() {
     let before = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of, now()).await.expect("batch");
     assert!(before.churn.is_none());
 
-    let trained = weiwan_app::train_churn_model(&lake, as_of).await.expect("train");
+    let training = weiwan_app::ProgressState::new();
+    let trained =
+        weiwan_app::train_churn_model_with_progress(&lake, as_of, &training.sink()).await.expect("train");
+    let training = training.snapshot();
+    assert_eq!(training.operation, Some(weiwan_app::Operation::TrainChurnModel));
+    assert!(training.finished && training.error.is_none(), "{training:?}");
+    assert_eq!(
+        training.stages.iter().map(|s| (s.stage, s.status)).collect::<Vec<_>>(),
+        weiwan_app::Operation::TrainChurnModel
+            .stages()
+            .iter()
+            .map(|&s| (s, weiwan_app::StageStatus::Done))
+            .collect::<Vec<_>>()
+    );
     assert_eq!(trained.features_as_of, "2026-08-01");
     assert_eq!(trained.labels_until, "2026-11-01");
     assert_eq!(trained.out_of_time.trained_on_features_as_of, "2026-05-01");
@@ -75,9 +88,17 @@ async fn a_model_trained_on_the_lake_scores_the_daily_batch() {
     assert!(lift[0].lift > 3.0 && lift[0].rate > lift[lift.len() - 1].rate, "{lift:?}");
     assert_eq!(oot.reliability.iter().map(|b| b.count).sum::<usize>(), oot.test_rows);
 
-    let after = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of, now()).await.expect("batch");
+    let scoring = weiwan_app::ProgressState::new();
+    let after =
+        weiwan_app::run_daily_batch_with_progress(store.as_ref(), &lake, as_of, now(), &scoring.sink())
+            .await
+            .expect("batch");
     let churn = after.churn.expect("scored");
     assert_eq!(churn.rows as u64, after.customer_360.rows);
+    // The scoring stage counted every line it scored.
+    let scoring = scoring.snapshot();
+    let scores = scoring.stages.iter().find(|s| s.stage == weiwan_app::Stage::ChurnScores).expect("stage");
+    assert_eq!((scores.done, scores.total), (churn.rows as u64, Some(churn.rows as u64)));
     assert!(churn.mean_probability > 0.005 && churn.mean_probability < 0.3, "{churn:?}");
 
     // The churn list: the riskiest tenth, each line with its probability and reasons.

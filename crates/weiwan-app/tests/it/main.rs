@@ -228,6 +228,7 @@ mod dashboards;
 mod dispatch;
 mod kpis;
 mod policy;
+mod progress;
 mod questionnaires;
 
 on_both_stores!(

@@ -10,7 +10,9 @@ use crate::config::StoreConfig;
 pub async fn train_lake(as_of: &str, config: &StoreConfig) -> anyhow::Result<()> {
     let as_of = super::run::parse_date(as_of)?;
     let (_store, lake) = super::open(config).await?;
-    print_trained(&weiwan_app::train_churn_model(&lake, as_of).await?);
+    print_trained(
+        &weiwan_app::train_churn_model_with_progress(&lake, as_of, &crate::progress::bars()).await?,
+    );
     Ok(())
 }
 

@@ -32,8 +32,11 @@ pub async fn run(args: &DemoArgs, config: &StoreConfig) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || weiwan_app::generate_extract(&request)).await??;
 
     let (store, lake) = super::open(config).await?;
+    let bars = crate::progress::bars();
     println!("importing into {} (store) and {} (data directory)", config.db, config.data_dir.display());
-    let outcome = weiwan_app::import_extract(store.as_ref(), &lake, &out, crate::clock::now()).await?;
+    let outcome =
+        weiwan_app::import_extract_with_progress(store.as_ref(), &lake, &out, crate::clock::now(), &bars)
+            .await?;
     if outcome.already_imported {
         println!(
             "this demo extract ({}) was imported before; showing the store as it is",
@@ -53,17 +56,27 @@ pub async fn run(args: &DemoArgs, config: &StoreConfig) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("invalid snapshot date"))?;
     println!();
     super::run::print(
-        &weiwan_app::run_daily_batch(store.as_ref(), &lake, taken_on, crate::clock::now()).await?,
+        &weiwan_app::run_daily_batch_with_progress(
+            store.as_ref(),
+            &lake,
+            taken_on,
+            crate::clock::now(),
+            &bars,
+        )
+        .await?,
     );
     // The churn model: two labelled windows (6 and 3 months back) need 9 months of history.
     println!();
     if args.months >= 9 {
-        super::churn::print_trained(&weiwan_app::train_churn_model(&lake, as_of).await?);
+        super::churn::print_trained(&weiwan_app::train_churn_model_with_progress(&lake, as_of, &bars).await?);
     } else {
         println!("churn model 流失预测模型: not trained; it needs 9 months of history (--months 9 or more)");
     }
     println!();
-    super::run::print(&weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of, crate::clock::now()).await?);
+    super::run::print(
+        &weiwan_app::run_daily_batch_with_progress(store.as_ref(), &lake, as_of, crate::clock::now(), &bars)
+            .await?,
+    );
     let cohort = format!("demo-vip-{taken_on}");
     if !store.cohorts().await?.iter().any(|c| c.name == cohort) {
         let query = weiwan_app::parse_conditions(&["arpu_3m=120..".to_owned()])?;

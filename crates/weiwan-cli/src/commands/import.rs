@@ -6,7 +6,14 @@ use crate::config::StoreConfig;
 
 pub async fn run(dir: &Path, config: &StoreConfig) -> anyhow::Result<()> {
     let (store, lake) = super::open(config).await?;
-    let outcome = weiwan_app::import_extract(store.as_ref(), &lake, dir, crate::clock::now()).await?;
+    let outcome = weiwan_app::import_extract_with_progress(
+        store.as_ref(),
+        &lake,
+        dir,
+        crate::clock::now(),
+        &crate::progress::bars(),
+    )
+    .await?;
     if outcome.already_imported {
         println!("extract {} was already imported; nothing changed", outcome.extract_id);
         return Ok(());

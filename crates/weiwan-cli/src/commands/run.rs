@@ -9,7 +9,14 @@ use crate::config::StoreConfig;
 pub async fn run(as_of: &str, config: &StoreConfig) -> anyhow::Result<()> {
     let as_of = parse_date(as_of)?;
     let (store, lake) = super::open(config).await?;
-    let outcome = weiwan_app::run_daily_batch(store.as_ref(), &lake, as_of, crate::clock::now()).await?;
+    let outcome = weiwan_app::run_daily_batch_with_progress(
+        store.as_ref(),
+        &lake,
+        as_of,
+        crate::clock::now(),
+        &crate::progress::bars(),
+    )
+    .await?;
     print(&outcome);
     Ok(())
 }

@@ -29,6 +29,9 @@ fn demo_runs_on_an_empty_directory_with_no_database_server() {
     let work = tempfile::tempdir().expect("tempdir");
     let output = weiwan(&["demo", "--subscribers", "600", "--months", "4"], work.path());
     assert!(output.status.success(), "demo failed: {}", text(&output.stderr));
+    // stderr is a pipe here: no progress bar, no escape sequence, no stage line.
+    let stderr = text(&output.stderr);
+    assert!(!stderr.contains('\u{1b}') && !stderr.contains('✓'), "{stderr:?}");
     let stdout = text(&output.stdout);
     assert!(stdout.contains("lines 号码 600"), "{stdout}");
     assert!(stdout.contains("by VIP tier 客户等级"), "{stdout}");
