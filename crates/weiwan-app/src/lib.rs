@@ -17,6 +17,7 @@ pub mod import;
 pub mod policy_view;
 pub mod progress;
 pub mod questionnaires;
+pub mod quotas;
 pub mod rules;
 pub mod segments;
 pub mod tags;
@@ -36,6 +37,7 @@ pub use segments::{
     parse_conditions, parse_schedule, preview_segment, save_segment, snapshot_cohort,
 };
 pub use tags::{check_tag_library, load_tag_library, tag_library};
+pub use weiwan_analytics::kpi::KPIS;
 pub use weiwan_analytics::segments::ScheduledRun;
 pub use weiwan_analytics::tags::TagCategory;
 pub use weiwan_analytics::{
@@ -43,4 +45,4 @@ pub use weiwan_analytics::{
     SegmentQuery, TagLibrary,
 };
 pub use weiwan_sim::Config as SimConfig;
-pub use weiwan_storage::{CohortRecord, CredentialRecord, Store, Summary, connect};
+pub use weiwan_storage::{CohortRecord, CredentialRecord, Store, Summary, TaskFilter, connect};

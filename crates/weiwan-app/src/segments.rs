@@ -114,6 +114,19 @@ pub async fn preview_segment(
     Ok(segments::preview(lake, as_of, query, sample).await?)
 }
 
+/// The newest date with a tagged 360 table, which previews and executions read by default.
+pub fn latest_tagged_date(lake: &Lake) -> Result<Option<NaiveDate>> {
+    Ok(weiwan_analytics::tagged_dates(lake)?.pop())
+}
+
+/// The columns a target group's conditions may name: the tagged 360 table's, under the tag
+/// library in force.
+pub async fn condition_fields(lake: &Lake) -> Result<Vec<String>> {
+    let library = weiwan_analytics::active_library(lake)?;
+    let schema = weiwan_analytics::tags::tagged_schema(&library).await?;
+    Ok(schema.fields().iter().map(|f| f.name().clone()).collect())
+}
+
 /// Writes the member list as CSV; returns the number of members.
 pub async fn export_segment(lake: &Lake, as_of: NaiveDate, query: &SegmentQuery, out: &Path) -> Result<u64> {
     Ok(segments::export_csv(lake, as_of, query, out).await?)

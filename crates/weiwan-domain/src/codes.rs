@@ -6,6 +6,13 @@ use std::str::FromStr;
 
 use crate::error::FieldError;
 
+/// What every code enumeration offers, for code that shows any of them to people.
+pub trait Coded: Copy + FromStr + 'static {
+    fn code(self) -> &'static str;
+    fn label_zh(self) -> &'static str;
+    fn label_en(self) -> &'static str;
+}
+
 /// Defines an enumeration whose variants are written in extracts as fixed lowercase codes.
 macro_rules! code_enum {
     (
@@ -36,6 +43,18 @@ macro_rules! code_enum {
 
             pub const fn label_en(self) -> &'static str {
                 match self { $($name::$variant => $en,)+ }
+            }
+        }
+
+        impl Coded for $name {
+            fn code(self) -> &'static str {
+                $name::code(self)
+            }
+            fn label_zh(self) -> &'static str {
+                $name::label_zh(self)
+            }
+            fn label_en(self) -> &'static str {
+                $name::label_en(self)
             }
         }
 
@@ -184,6 +203,7 @@ code_enum! {
         Clerk = "clerk", "营业厅店员", "store clerk";
         Agent = "agent", "热线坐席", "hotline agent";
         Analyst = "analyst", "经营分析", "analyst";
+        Executive = "executive", "管理层", "management";
         ApiClient = "api_client", "系统接口", "API client";
     }
 }

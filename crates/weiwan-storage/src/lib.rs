@@ -36,8 +36,9 @@ pub use cases::{
 };
 pub use error::{Error, Result};
 pub use service::{
-    AuditEntry, AuditFilter, Claim, CredentialRecord, EventRecord, EventsApplied, NewTask, OutcomeRecord,
-    OutcomeRecorded, ServiceStore, SubjectRecord, TaskFilter, TaskRecord, Transfer, UserRecord,
+    AuditEntry, AuditFilter, Claim, CredentialRecord, EventRecord, EventsApplied, ManagerOutcome, NewTask,
+    OutcomeRecord, OutcomeRecorded, ServiceStore, SubjectRecord, TaskFilter, TaskRecord, Transfer,
+    UserRecord,
 };
 
 /// A completed import, as recorded in the store.

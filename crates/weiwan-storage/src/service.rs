@@ -163,6 +163,18 @@ pub struct TaskFilter {
     pub offset: i64,
 }
 
+/// An outcome on a manager's task, with what the task asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagerOutcome {
+    pub task_id: i64,
+    pub customer_id: String,
+    /// A `TaskAction` code: call, visit, sms or review.
+    pub action: String,
+    /// A `TaskOutcome` code.
+    pub outcome: String,
+    pub at: String,
+}
+
 /// What came of a contact, recorded on a task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutcomeRecord {
@@ -258,6 +270,11 @@ pub trait ServiceStore: Send + Sync {
     /// False when there was none.
     async fn delete_credential(&self, token_hash: &str) -> Result<bool>;
 
+    /// The console language a person chose (`zh` or `en`), if they chose one.
+    async fn user_lang(&self, user_id: &str) -> Result<Option<String>>;
+    /// Keeps a person's console language (`zh` or `en`).
+    async fn set_user_lang(&self, user_id: &str, lang: &str) -> Result<()>;
+
     async fn append_audit(&self, entry: &AuditEntry) -> Result<()>;
     /// Newest first.
     async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
@@ -316,6 +333,9 @@ pub trait ServiceStore: Send + Sync {
     ) -> Result<Transfer>;
     /// Outcomes of a task, oldest first.
     async fn outcomes(&self, task_id: i64) -> Result<Vec<OutcomeRecord>>;
+    /// The outcomes recorded since `since` (an RFC 3339 time) on the tasks a manager owns,
+    /// oldest first: what the manager's contact quotas count.
+    async fn manager_outcomes(&self, manager_id: &str, since: &str) -> Result<Vec<ManagerOutcome>>;
     /// The task an outcome with this client request id was recorded on, if any.
     async fn outcome_request(&self, request_id: &str) -> Result<Option<i64>>;
 

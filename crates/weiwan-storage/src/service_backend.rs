@@ -14,8 +14,9 @@ use weiwan_domain::{ColumnKind, TableId, Value};
 use crate::backend::{entity, entity_values, select_entity};
 use crate::error::{Error, Result, db};
 use crate::service::{
-    AuditEntry, AuditFilter, Claim, CredentialRecord, EventRecord, EventsApplied, NewTask, OutcomeRecord,
-    OutcomeRecorded, ServiceStore, SubjectRecord, TaskFilter, TaskRecord, Transfer, UserRecord,
+    AuditEntry, AuditFilter, Claim, CredentialRecord, EventRecord, EventsApplied, ManagerOutcome, NewTask,
+    OutcomeRecord, OutcomeRecorded, ServiceStore, SubjectRecord, TaskFilter, TaskRecord, Transfer,
+    UserRecord,
 };
 use crate::{PgStore, SqliteStore};
 
@@ -350,6 +351,27 @@ macro_rules! service_store_impl {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn user_lang(&self, user_id: &str) -> Result<Option<String>> {
+                sqlx::query_scalar::<_, String>("SELECT lang FROM user_preferences WHERE user_id = $1")
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db("read a user's language"))
+            }
+
+            async fn set_user_lang(&self, user_id: &str, lang: &str) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO user_preferences (user_id, lang) VALUES ($1, $2) \
+                     ON CONFLICT (user_id) DO UPDATE SET lang = excluded.lang",
+                )
+                .bind(user_id)
+                .bind(lang)
+                .execute(&self.pool)
+                .await
+                .map_err(db("keep a user's language"))?;
+                Ok(())
+            }
+
             async fn append_audit(&self, entry: &AuditEntry) -> Result<()> {
                 Self::insert_audit(&self.pool, entry).await
             }
@@ -628,6 +650,29 @@ macro_rules! service_store_impl {
                 .await
                 .map_err(db("list outcomes"))?;
                 rows.iter().map(outcome_record).collect()
+            }
+
+            async fn manager_outcomes(&self, manager_id: &str, since: &str) -> Result<Vec<ManagerOutcome>> {
+                let rows = sqlx::query(
+                    "SELECT o.task_id, t.customer_id, t.action, o.outcome, o.at FROM task_outcomes o \
+                     JOIN tasks t ON t.task_id = o.task_id WHERE t.manager_id = $1 AND o.at >= $2 ORDER BY o.id",
+                )
+                .bind(manager_id)
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db("list a manager's outcomes"))?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(ManagerOutcome {
+                            task_id: row.try_get(0).map_err(db("read an outcome"))?,
+                            customer_id: row.try_get(1).map_err(db("read an outcome"))?,
+                            action: row.try_get(2).map_err(db("read an outcome"))?,
+                            outcome: row.try_get(3).map_err(db("read an outcome"))?,
+                            at: row.try_get(4).map_err(db("read an outcome"))?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn find_row(&self, table: TableId, key: &str) -> Result<Option<Vec<Value>>> {

@@ -232,6 +232,7 @@ macro_rules! store_conformance_suite {
                 a_cohort_is_registered_once,
                 users_are_created_once_and_listed_by_login,
                 credentials_are_found_and_deleted,
+                a_users_console_language_is_kept_and_changed,
                 the_audit_log_is_read_newest_first_and_filtered,
                 events_and_their_tasks_are_applied_once,
                 an_event_repeated_within_a_batch_is_stored_once,

@@ -156,6 +156,17 @@ pub(crate) async fn credentials_are_found_and_deleted(store: Arc<dyn Store>) {
     assert!(store.create_credential(&odd).await.is_err(), "the kind is checked");
 }
 
+pub(crate) async fn a_users_console_language_is_kept_and_changed(store: Arc<dyn Store>) {
+    assert!(store.create_user(&user("u1", "wangfang")).await.expect("create"));
+    assert_eq!(store.user_lang("u1").await.expect("read"), None, "no choice yet");
+    store.set_user_lang("u1", "en").await.expect("choose English");
+    assert_eq!(store.user_lang("u1").await.expect("read").as_deref(), Some("en"));
+    store.set_user_lang("u1", "zh").await.expect("change to Chinese");
+    assert_eq!(store.user_lang("u1").await.expect("read").as_deref(), Some("zh"));
+    assert!(store.set_user_lang("u1", "fr").await.is_err(), "only zh and en");
+    assert!(store.set_user_lang("nobody", "en").await.is_err(), "the user must exist");
+}
+
 pub(crate) async fn the_audit_log_is_read_newest_first_and_filtered(store: Arc<dyn Store>) {
     for entry in [
         audit("u1", "view_customer", "C2"),
@@ -478,7 +489,15 @@ pub(crate) async fn outcomes_close_a_task_only_when_asked(store: Arc<dyn Store>)
         ("done", Some("retained"), Some("2026-11-02T09:00:00+08:00"))
     );
     assert_eq!(store.task(id).await.expect("task"), Some(task));
-    assert_eq!(store.outcomes(id).await.expect("outcomes"), [tried, done]);
+    assert_eq!(store.outcomes(id).await.expect("outcomes"), [tried.clone(), done.clone()]);
+    // What the manager's contact quotas count: both outcomes on M01's task, or only the later.
+    let of_manager = store.manager_outcomes("M01", "2026-11-01T00:00:00+08:00").await.expect("outcomes");
+    let seen: Vec<_> =
+        of_manager.iter().map(|o| (o.customer_id.as_str(), o.action.as_str(), o.outcome.as_str())).collect();
+    assert_eq!(seen, [("C2", "call", "not_reached"), ("C2", "call", "retained")]);
+    let later = store.manager_outcomes("M01", "2026-11-02T00:00:00+08:00").await.expect("outcomes");
+    assert_eq!(later.len(), 1);
+    assert!(store.manager_outcomes("M02", "2026-11-01T00:00:00+08:00").await.expect("outcomes").is_empty());
 
     let missing = outcome(9_999, "2026-11-02T09:00:00+08:00", "resolved");
     let before = store.audit_log(&AuditFilter::default()).await.expect("audit").len();
