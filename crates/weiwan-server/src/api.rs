@@ -173,35 +173,49 @@ async fn login(
     payload: Result<Json<LoginRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
     let request = body(payload)?;
-    let user = state.store.find_user_by_login(&request.login).await?;
-    // The same answer for an unknown login and a wrong password.
-    let Some(user) = user.filter(|u| u.active && auth::verify_password(&request.password, &u.password_hash))
-    else {
+    let (user, cookie) = sign_in(&state, &request.login, &request.password).await?;
+    Ok(([(SET_COOKIE, cookie)], Json(UserView::from(&user))).into_response())
+}
+
+/// Checks a person's password and opens a session: the user and the `Set-Cookie` value.
+/// An unknown login and a wrong password get the same answer; API clients may not sign in.
+pub(crate) async fn sign_in(
+    state: &AppState,
+    login: &str,
+    password: &str,
+) -> ApiResult<(UserRecord, String)> {
+    let user = state.store.find_user_by_login(login).await?;
+    let Some(user) = user.filter(|u| u.active && auth::verify_password(password, &u.password_hash)) else {
         return Err(ApiError::Unauthenticated);
     };
     let who = auth::principal(&user)?;
     if who.role == Role::ApiClient {
         return Err(ApiError::Forbidden("API clients sign in with tokens".into()));
     }
-    let secret = auth::issue_credential(&state, &user.user_id, "session", "").await?;
-    audit(&state, &who, "login", "user", &user.user_id, serde_json::json!({})).await?;
+    let secret = auth::issue_credential(state, &user.user_id, "session", "").await?;
+    audit(state, &who, "login", "user", &user.user_id, serde_json::json!({})).await?;
     let cookie = format!(
         "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
         SESSION_HOURS * 3600
     );
-    Ok(([(SET_COOKIE, cookie)], Json(UserView::from(&user))).into_response())
+    Ok((user, cookie))
 }
 
 /// Ends the session (or revokes the token) the request was made with.
 #[utoipa::path(post, path = "/api/v1/logout", responses((status = 204), (status = 401, body = ErrorBody)))]
-async fn logout(State(state): State<AppState>, who: Principal, headers: HeaderMap) -> ApiResult<Response> {
-    let secret = auth::presented_secret(&headers);
-    if let Some(secret) = secret {
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let expired = sign_out(&state, &headers).await?;
+    Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, expired)]).into_response())
+}
+
+/// Revokes the credential the request carries; the `Set-Cookie` value that clears the cookie.
+pub(crate) async fn sign_out(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
+    let who = auth::principal_from_headers(state, headers).await?;
+    if let Some(secret) = auth::presented_secret(headers) {
         state.store.delete_credential(&auth::digest(&secret)).await?;
     }
-    audit(&state, &who, "logout", "user", &who.user_id, serde_json::json!({})).await?;
-    let expired = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
-    Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, expired)]).into_response())
+    audit(state, &who, "logout", "user", &who.user_id, serde_json::json!({})).await?;
+    Ok(format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"))
 }
 
 /// Who the caller is.
@@ -707,7 +721,7 @@ fn scoped_filter(who: &Principal, query: TaskQuery) -> ApiResult<TaskFilter> {
     Ok(filter)
 }
 
-async fn task_in_scope(state: &AppState, who: &Principal, id: i64) -> ApiResult<()> {
+pub(crate) async fn task_in_scope(state: &AppState, who: &Principal, id: i64) -> ApiResult<()> {
     let task = state.store.task(id).await?;
     match task {
         Some(task) if who.may_work_task(&task) => Ok(()),

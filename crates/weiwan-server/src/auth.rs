@@ -69,6 +69,14 @@ pub enum Permission {
     ReadCases,
     /// Read the retention-case ledger 台帐 and the monthly report by branch.
     ReadCaseReports,
+    /// Read how well the churn model in force did: ROC, lift, calibration (analysts, planners).
+    ReadModelQuality,
+    /// Read the retention KPIs and the management dashboards (management, analysts, planners,
+    /// approvers).
+    ReadDashboards,
+    /// Start the long operations from the console: import an extract, run the daily batch,
+    /// train the churn model (administrators, analysts).
+    RunOperations,
 }
 
 /// The permission table. Least privilege: administrators manage users and read the audit log
@@ -93,6 +101,9 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         ApproveConcessions => role == Approver,
         ReadCases => matches!(role, Manager | Clerk | Agent | Planner | Approver | Analyst),
         ReadCaseReports => matches!(role, Analyst | Planner | Approver),
+        ReadModelQuality => matches!(role, Analyst | Planner),
+        ReadDashboards => matches!(role, Executive | Analyst | Planner | Approver),
+        RunOperations => matches!(role, Admin | Analyst),
     }
 }
 
@@ -199,21 +210,25 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Principal, ApiError> {
-        let secret = presented_secret(&parts.headers).ok_or(ApiError::Unauthenticated)?;
-        let credential =
-            state.store.find_credential(&digest(&secret)).await?.ok_or(ApiError::Unauthenticated)?;
-        if let Some(expires) = &credential.expires_at {
-            let expired = DateTime::parse_from_rfc3339(expires).map_or(true, |at| at < (state.clock)());
-            if expired {
-                return Err(ApiError::Unauthenticated);
-            }
-        }
-        let user = state.store.find_user(&credential.user_id).await?.ok_or(ApiError::Unauthenticated)?;
-        if !user.active {
+        principal_from_headers(state, &parts.headers).await
+    }
+}
+
+/// The signed-in user of a request's headers (bearer token or session cookie).
+pub async fn principal_from_headers(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    let secret = presented_secret(headers).ok_or(ApiError::Unauthenticated)?;
+    let credential = state.store.find_credential(&digest(&secret)).await?.ok_or(ApiError::Unauthenticated)?;
+    if let Some(expires) = &credential.expires_at {
+        let expired = DateTime::parse_from_rfc3339(expires).map_or(true, |at| at < (state.clock)());
+        if expired {
             return Err(ApiError::Unauthenticated);
         }
-        principal(&user)
     }
+    let user = state.store.find_user(&credential.user_id).await?.ok_or(ApiError::Unauthenticated)?;
+    if !user.active {
+        return Err(ApiError::Unauthenticated);
+    }
+    principal(&user)
 }
 
 pub fn principal(user: &UserRecord) -> Result<Principal, ApiError> {

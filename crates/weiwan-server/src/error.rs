@@ -45,24 +45,41 @@ pub struct ErrorDetail {
     pub problems: Vec<String>,
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, code) = match &self {
+impl ApiError {
+    /// The HTTP status and the error code the API answers with.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest { .. } => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-        };
-        let (message, problems) = match self {
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
+    /// The message and problems shown to the caller; an internal failure is logged in full
+    /// and shown as a generic message.
+    pub fn explain(self) -> (String, Vec<String>) {
+        match self {
             ApiError::BadRequest { message, problems } => (message, problems),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 ("internal error; see the server log".to_owned(), Vec::new())
             }
             other => (other.to_string(), Vec::new()),
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let (message, problems) = self.explain();
         (status, Json(ErrorBody { error: ErrorDetail { code, message, problems } })).into_response()
     }
 }

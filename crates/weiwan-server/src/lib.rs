@@ -5,6 +5,8 @@
 //! - `/metrics`: Prometheus text format; `/healthz`: liveness. These two and the OpenAPI
 //!   description carry no personal data and need no sign-in.
 //!
+//! - `/`, `/login`, `/work`, …: the web console (server-rendered pages, [`console`]).
+//!
 //! Every other request is authenticated (session cookie or bearer token, [`auth`]) and
 //! authorized by role and scope before it reaches a use case in weiwan-app. Views of personal
 //! data and every change are written to the audit log.
@@ -13,12 +15,12 @@ pub mod api;
 pub mod auth;
 pub mod campaigns_api;
 pub mod cases_api;
+pub mod console;
 pub mod error;
 mod metrics_layer;
 pub mod policy_api;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,6 +50,8 @@ pub struct AppState {
     pub analytics: tokio::runtime::Handle,
     /// The index the unified policy view reads, rebuilt without stopping the server.
     pub policy: weiwan_app::policy_view::PolicyViews,
+    /// The operations started from the console, with their progress.
+    pub jobs: console::Jobs,
 }
 
 impl std::fmt::Debug for AppState {
@@ -62,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(campaigns_api::routes())
         .merge(policy_api::routes())
         .merge(cases_api::routes())
+        .merge(console::routes())
         .merge(metrics_layer::routes())
         .layer(axum::middleware::from_fn(metrics_layer::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -73,10 +78,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until Ctrl-C or SIGTERM, then stops accepting and lets requests in flight finish.
-pub async fn serve(state: AppState, bind: SocketAddr) -> std::io::Result<()> {
+/// Serves on a bound listener until Ctrl-C or SIGTERM, then stops accepting and lets requests
+/// in flight finish.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     metrics_layer::install();
-    let listener = tokio::net::TcpListener::bind(bind).await?;
     tracing::info!(address = %listener.local_addr()?, "serving");
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("stopped");

@@ -3,6 +3,7 @@
 //! flow, the audit log, sessions, metrics and the OpenAPI description.
 
 mod concurrency;
+mod console;
 
 use std::sync::{Arc, Mutex};
 
@@ -113,6 +114,7 @@ impl Harness {
             clock: Arc::new(move || *clock_now.lock().expect("clock")),
             analytics: tokio::runtime::Handle::current(),
             policy: Default::default(),
+            jobs: Default::default(),
         };
         let mut harness = Harness {
             router: weiwan_server::router(state),
@@ -121,7 +123,7 @@ impl Harness {
             credentials: Vec::new(),
             _lake: lake,
         };
-        let users: [(&str, &str, Option<&str>, Option<&str>); 9] = [
+        let users: [(&str, &str, Option<&str>, Option<&str>); 10] = [
             ("admin", "admin", None, None),
             ("planner", "planner", None, None),
             ("approver", "approver", None, None),
@@ -130,6 +132,7 @@ impl Harness {
             ("clerk", "clerk", Some("B1"), None),
             ("agent", "agent", None, None),
             ("analyst", "analyst", None, None),
+            ("executive", "executive", None, None),
             ("api_client", "api_client", None, None),
         ];
         for (login, role, branch, manager) in users {
@@ -174,7 +177,7 @@ impl Harness {
     }
 
     /// `POST /api/v1/login`, whatever the answer.
-    async fn post_login(&self, login: &str, password: &str) -> axum::response::Response {
+    pub async fn post_login(&self, login: &str, password: &str) -> axum::response::Response {
         let body = json!({"login": login, "password": password});
         self.call_raw(Method::POST, "/api/v1/login", None, Some(body)).await
     }
@@ -188,7 +191,7 @@ impl Harness {
         cookie.split(';').next().expect("pair").to_owned()
     }
 
-    fn header(&self, who: &str) -> (&'static str, String) {
+    pub fn header(&self, who: &str) -> (&'static str, String) {
         self.credentials
             .iter()
             .find(|(login, _)| login == who)
@@ -197,7 +200,7 @@ impl Harness {
             .clone()
     }
 
-    async fn call_raw(
+    pub async fn call_raw(
         &self,
         method: Method,
         path: &str,
