@@ -149,6 +149,12 @@ pub struct DemoArgs {
     pub months: u32,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Where the console is served at the end (port 0: any free port, printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
+    /// Prepare everything but do not serve the console.
+    #[arg(long)]
+    pub no_serve: bool,
     #[command(flatten)]
     pub store: StoreArgs,
 }

@@ -27,6 +27,7 @@ pub async fn run(bind: SocketAddr, config: &StoreConfig) -> anyhow::Result<()> {
         clock: Arc::new(crate::clock::now),
         analytics: analytics.handle().clone(),
         policy: Default::default(),
+        jobs: Default::default(),
     };
     // The policy view's index: built from the latest tagged 360 table while the server
     // already answers (the view says 409 until it is in force).
@@ -40,9 +41,14 @@ pub async fn run(bind: SocketAddr, config: &StoreConfig) -> anyhow::Result<()> {
             Err(err) => eprintln!("no policy index yet ({err}); POST /api/v1/policy-index after a batch run"),
         }
     });
-    eprintln!("weiwan API on http://{bind}/api/v1 (OpenAPI: /api/v1/openapi.json, metrics: /metrics)");
+    let listener =
+        tokio::net::TcpListener::bind(bind).await.with_context(|| format!("failed to listen on {bind}"))?;
+    let address = listener.local_addr().context("no local address")?;
+    eprintln!("weiwan API on http://{address}/api/v1 (OpenAPI: /api/v1/openapi.json, metrics: /metrics)");
+    // Tests and scripts read this line to find the console (with --bind …:0, the port chosen).
+    println!("weiwan console on http://{address}/");
     let served =
-        weiwan_server::serve(state, bind).await.with_context(|| format!("failed to serve on {bind}"));
+        weiwan_server::serve(state, listener).await.with_context(|| format!("failed to serve on {address}"));
     // Dropping a runtime inside another one's async context is not allowed.
     analytics.shutdown_background();
     served

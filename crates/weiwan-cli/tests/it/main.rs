@@ -27,7 +27,7 @@ pub(crate) fn text(bytes: &[u8]) -> String {
 #[test]
 fn demo_runs_on_an_empty_directory_with_no_database_server() {
     let work = tempfile::tempdir().expect("tempdir");
-    let output = weiwan(&["demo", "--subscribers", "600", "--months", "4"], work.path());
+    let output = weiwan(&["demo", "--no-serve", "--subscribers", "600", "--months", "4"], work.path());
     assert!(output.status.success(), "demo failed: {}", text(&output.stderr));
     // stderr is a pipe here: no progress bar, no escape sequence, no stage line.
     let stderr = text(&output.stderr);
@@ -51,9 +51,18 @@ fn demo_runs_on_an_empty_directory_with_no_database_server() {
     // Four months of history are too few for the churn model's two labelled windows.
     assert!(stdout.contains("churn model 流失预测模型: not trained; it needs 9 months"), "{stdout}");
     assert!(stdout.contains("churn scores 流失评分: no model in force"), "{stdout}");
+    // One demo login per role, printed; with --no-serve the demo ends without serving.
+    assert!(stdout.contains("demo logins 演示账号 (password 密码: weiwan-demo)"), "{stdout}");
+    for login in ["admin", "planner", "approver", "manager", "clerk", "agent", "analyst", "executive"] {
+        assert!(
+            stdout.lines().any(|l| l.trim_start().starts_with(&format!("{login} "))),
+            "{login}: {stdout}"
+        );
+    }
+    assert!(!stdout.contains("weiwan console on"), "{stdout}");
 
     // Running the demo again finds the same extract already imported.
-    let again = weiwan(&["demo", "--subscribers", "600", "--months", "4"], work.path());
+    let again = weiwan(&["demo", "--no-serve", "--subscribers", "600", "--months", "4"], work.path());
     assert!(again.status.success(), "{}", text(&again.stderr));
     assert!(text(&again.stdout).contains("was imported before"), "{}", text(&again.stdout));
 }
@@ -216,7 +225,7 @@ fn a_config_file_supplies_defaults_and_bad_keys_are_refused() {
 #[test]
 fn segments_cohorts_and_kpis_from_the_command_line() {
     let work = tempfile::tempdir().expect("tempdir");
-    let demo = weiwan(&["demo", "--subscribers", "800", "--months", "6"], work.path());
+    let demo = weiwan(&["demo", "--no-serve", "--subscribers", "800", "--months", "6"], work.path());
     assert!(demo.status.success(), "{}", text(&demo.stderr));
 
     let preview = weiwan(
@@ -491,7 +500,7 @@ fn clv_fits_the_published_cohorts_from_the_command_line() {
 #[test]
 fn a_demo_with_enough_history_trains_a_churn_model_and_lists_the_riskiest() {
     let work = tempfile::tempdir().expect("tempdir");
-    let demo = weiwan(&["demo", "--subscribers", "2500", "--months", "10"], work.path());
+    let demo = weiwan(&["demo", "--no-serve", "--subscribers", "2500", "--months", "10"], work.path());
     assert!(demo.status.success(), "{}", text(&demo.stderr));
     let stdout = text(&demo.stdout);
     assert!(stdout.contains("churn model 流失预测模型 trained on"), "{stdout}");
@@ -514,4 +523,5 @@ fn a_demo_with_enough_history_trains_a_churn_model_and_lists_the_riskiest() {
 
 mod campaigns;
 mod cases;
+mod console;
 mod service;
