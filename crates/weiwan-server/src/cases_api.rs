@@ -46,7 +46,7 @@ fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
 }
 
 /// What the caller may do on cases, from their role.
-fn case_actor(who: &Principal) -> CaseActor {
+pub(crate) fn case_actor(who: &Principal) -> CaseActor {
     CaseActor {
         actor: weiwan_app::tasks::Actor { user_id: who.user_id.clone(), role: who.role.code().to_owned() },
         first_line: allows(who.role, Permission::OpenCases),
@@ -60,7 +60,7 @@ fn now(state: &AppState) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// A case the caller may see; one outside their scope (or not a number) answers 404.
-async fn case_in_scope(state: &AppState, who: &Principal, id: &str) -> ApiResult<i64> {
+pub(crate) async fn case_in_scope(state: &AppState, who: &Principal, id: &str) -> ApiResult<i64> {
     let not_found = || ApiError::NotFound(format!("retention case {id}"));
     let case_id: i64 = id.parse().map_err(|_| not_found())?;
     let case = match uc::find_case(state.store.as_ref(), case_id).await {

@@ -18,7 +18,9 @@ use weiwan_app::tasks::Actor;
 use weiwan_app::{Schedule, Segment};
 use weiwan_decision::campaign::{CampaignAction, CampaignPlan, ChannelScript};
 use weiwan_domain::Money;
-use weiwan_domain::codes::{CampaignStatus, ContactChannel, VipTier};
+use weiwan_domain::codes::{
+    CampaignStatus, CaseKind, CaseStatus, ConcessionKind, ConcessionStatus, ContactChannel, VipTier,
+};
 
 use super::i18n::{Lang, messages};
 use super::{PageResult, Viewer, encode_component, label, layout};
@@ -94,6 +96,15 @@ messages! {
     WithinBudget => "在预算内", "Within budget";
     OverBudget => "超出预算", "Over budget";
     Inbox => "待审批", "Awaiting approval";
+    CampaignsWaiting => "营销活动", "Campaigns";
+    ConcessionsWaiting => "拆机挽留让利（超出维挽中心权限）", "Retention concessions (above the desk's limit)";
+    NoConcessions => "没有待审批的让利。", "No concession awaits approval.";
+    Case => "工单", "Case";
+    Reason => "原因", "Reason";
+    MonthlyFee => "月费（元）", "Monthly fee (yuan)";
+    Concession => "让利", "Concession";
+    Amount => "金额（元）", "Amount (yuan)";
+    RequestedBy => "申请人", "Requested by";
     NothingToApprove => "没有待审批的活动。", "Nothing awaits approval.";
     Open => "打开", "Open";
     Submit => "提交审批", "Submit for approval";
@@ -116,6 +127,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/campaigns/{id}/preview", post(preview_campaign))
         .route("/campaigns/{id}/actions/{action}", post(act))
         .route("/approvals", get(approvals))
+        .route("/retention-cases/{case}/concessions/{concession}/{decision}", post(decide_concession))
 }
 
 fn action_label(action: CampaignAction) -> M {
@@ -650,7 +662,23 @@ async fn approvals(State(state): State<AppState>, viewer: Viewer) -> PageResult<
         .into_iter()
         .filter(|c| c.status == CampaignStatus::Submitted.code())
         .collect();
+    let concessions = if viewer.who.require(Permission::ApproveConcessions).is_ok() {
+        let filter = weiwan_app::cases::CaseListFilter {
+            branch_id: viewer.who.branch_id.clone(),
+            status: Some(CaseStatus::PendingApproval.code().to_owned()),
+            ..Default::default()
+        };
+        weiwan_app::cases::list_cases(state.store.as_ref(), &filter, (state.clock)())
+            .await
+            .map_err(|e| viewer.fail(e))?
+            .into_iter()
+            .filter(|c| viewer.who.may_see_case(&c.branch_id, c.manager_id.as_deref()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let body = html! {
+        h2 { (M::CampaignsWaiting.text(lang)) }
         @if waiting.is_empty() { p #inbox-empty { (M::NothingToApprove.text(lang)) } }
         @for c in &waiting {
             section.inbox data-campaign=(c.campaign_id) {
@@ -662,8 +690,72 @@ async fn approvals(State(state): State<AppState>, viewer: Viewer) -> PageResult<
                 (action_forms(&viewer, c))
             }
         }
+        h2 { (M::ConcessionsWaiting.text(lang)) }
+        @if concessions.is_empty() { p #concessions-empty { (M::NoConcessions.text(lang)) } }
+        @for case in &concessions {
+            section.inbox data-case=(case.case_id) {
+                p { (M::Case.text(lang)) " #" (case.case_id) " · " (case.customer_id) " · "
+                    (label::<CaseKind>(&case.kind, lang)) " · " (M::Reason.text(lang)) ": " (case.reason)
+                    " · " (M::MonthlyFee.text(lang)) ": " (case.monthly_fee.as_deref().unwrap_or("—")) }
+                table {
+                    thead { tr { th { (M::Concession.text(lang)) } th { (M::Amount.text(lang)) } th { (M::RequestedBy.text(lang)) } th {} } }
+                    tbody {
+                        @for concession in case.concessions.iter().filter(|c| c.status == ConcessionStatus::PendingApproval.code()) {
+                            tr data-concession=(concession.concession_id) {
+                                td { (label::<ConcessionKind>(&concession.kind, lang)) }
+                                td.num { (concession.amount) }
+                                td { (concession.requested_by) }
+                                td {
+                                    @for (decision, text) in [("approve", M::Approve), ("reject", M::Reject)] {
+                                        form.inline method="post" action=(format!("/retention-cases/{}/concessions/{}/{decision}", case.case_id, concession.concession_id)) {
+                                            input name="note" placeholder=(M::Comment.text(lang)) required[decision == "reject"];
+                                            " " button type="submit" data-decision=(decision) class=[(decision == "reject").then_some("secondary")] { (text.text(lang)) } " "
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     };
     Ok(layout(&viewer, M::Inbox.text(lang), "/approvals", body))
+}
+
+#[derive(Debug, Deserialize)]
+struct DecisionForm {
+    #[serde(default)]
+    note: String,
+}
+
+/// An approver approves or rejects a concession above the retention desk's limit; the use case
+/// refuses the requester's own and anything not awaiting approval.
+async fn decide_concession(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((case, concession, decision)): Path<(String, i64, String)>,
+    Form(form): Form<DecisionForm>,
+) -> PageResult<Response> {
+    viewer.require(Permission::ApproveConcessions)?;
+    let note = form.note.trim().to_owned();
+    let action = match decision.as_str() {
+        "approve" => weiwan_app::cases::CaseAction::Approve { concession_id: concession, note },
+        "reject" => weiwan_app::cases::CaseAction::Reject { concession_id: concession, note },
+        other => return Err(viewer.fail(ApiError::NotFound(format!("decision {other:?}")))),
+    };
+    let case_id =
+        crate::cases_api::case_in_scope(&state, &viewer.who, &case).await.map_err(|e| viewer.fail(e))?;
+    weiwan_app::cases::act_on_case(
+        state.store.as_ref(),
+        case_id,
+        &action,
+        &crate::cases_api::case_actor(&viewer.who),
+        (state.clock)(),
+    )
+    .await
+    .map_err(|e| viewer.fail(e))?;
+    Ok(Redirect::to("/approvals").into_response())
 }
 
 #[cfg(test)]

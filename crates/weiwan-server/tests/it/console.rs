@@ -247,3 +247,46 @@ async fn a_form_posted_from_another_site_is_refused() {
     let bad = post_form(&h, Some("manager"), &path, "outcome=maybe", &[]).await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn an_approver_decides_a_concession_from_the_inbox() {
+    let h = Harness::new().await;
+    let open = serde_json::json!({"subscription_id": "S1", "kind": "disconnect", "channel": "outbound", "reason": "搬家"});
+    let (status, body) = h.call(Some("manager"), Method::POST, "/api/v1/retention-cases", Some(open)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["case"]["case_id"].as_i64().expect("case id");
+    let act = |who: &'static str, action: &'static str, body: serde_json::Value| {
+        let h = &h;
+        async move {
+            h.call(
+                Some(who),
+                Method::POST,
+                &format!("/api/v1/retention-cases/{id}/actions/{action}"),
+                Some(body),
+            )
+            .await
+        }
+    };
+    assert_eq!(act("manager", "escalate", serde_json::json!({})).await.0, StatusCode::OK);
+    assert_eq!(act("planner", "claim", serde_json::json!({})).await.0, StatusCode::OK);
+    let (status, body) =
+        act("planner", "offer", serde_json::json!({"kind": "bill_credit", "amount": "500"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "pending_approval", "{body}");
+    let concession = body["concessions"][0]["concession_id"].as_i64().expect("concession");
+
+    let (status, _, inbox) = page(&h, Some("approver"), "/approvals", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(inbox.contains(&format!("data-concession=\"{concession}\"")), "{inbox}");
+    let path = format!("/retention-cases/{id}/concessions/{concession}/approve");
+    // The desk that asked may not approve its own request, not even by posting the form.
+    assert_eq!(post_form(&h, Some("planner"), &path, "note=self", &[]).await.status(), StatusCode::FORBIDDEN);
+    let decided = post_form(&h, Some("approver"), &path, "note=%E5%90%8C%E6%84%8F", &[]).await;
+    assert_eq!(decided.status(), StatusCode::SEE_OTHER);
+    let (_, case) =
+        h.call(Some("approver"), Method::GET, &format!("/api/v1/retention-cases/{id}"), None).await;
+    assert_ne!(case["status"], "pending_approval", "{case}");
+    assert_ne!(case["concessions"][0]["status"], "pending_approval", "{case}");
+    let (_, _, inbox) = page(&h, Some("approver"), "/approvals", &[]).await;
+    assert!(!inbox.contains(&format!("data-concession=\"{concession}\"")), "decided: off the inbox");
+}
