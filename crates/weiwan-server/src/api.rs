@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 use weiwan_app::events::{EventSender, IncomingEvent};
-use weiwan_app::tasks::{Actor, CustomerCard, OutcomeRequest, TaskRecordView};
+use weiwan_app::tasks::{CustomerCard, OutcomeRequest, TaskRecordView};
 use weiwan_domain::TableId;
 use weiwan_domain::codes::{Role, TaskPriority, TaskQueue, TaskStatus};
 use weiwan_storage::{AuditEntry, AuditFilter, SubjectRecord, TaskFilter, UserRecord};
@@ -124,10 +124,6 @@ pub(crate) async fn audit(
         })
         .await?;
     Ok(())
-}
-
-fn actor(who: &Principal) -> Actor {
-    Actor { user_id: who.user_id.clone(), role: who.role.code().to_owned() }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -742,7 +738,7 @@ async fn claim_task(
 ) -> ApiResult<Json<TaskRecordView>> {
     who.require(Permission::WorkTasks)?;
     task_in_scope(&state, &who, id).await?;
-    let task = weiwan_app::tasks::claim_task(state.store.as_ref(), &actor(&who), id, (state.clock)()).await?;
+    let task = weiwan_app::tasks::claim_task(state.store.as_ref(), &who.actor(), id, (state.clock)()).await?;
     Ok(Json(task.into()))
 }
 
@@ -795,7 +791,7 @@ async fn record_outcome(
         answers: request.answers,
     };
     let task =
-        weiwan_app::tasks::record_outcome(state.store.as_ref(), &actor(&who), id, &request, (state.clock)())
+        weiwan_app::tasks::record_outcome(state.store.as_ref(), &who.actor(), id, &request, (state.clock)())
             .await?;
     Ok(Json(task.into()))
 }

@@ -161,6 +161,11 @@ impl Principal {
         }
     }
 
+    /// Who acts, as the use cases record it.
+    pub fn actor(&self) -> weiwan_app::tasks::Actor {
+        weiwan_app::tasks::Actor { user_id: self.user_id.clone(), role: self.role.code().to_owned() }
+    }
+
     /// MSISDNs and ID numbers are shown in full only to the manager who serves the customer;
     /// everyone else sees 138****1234.
     pub fn reveals(&self) -> bool {

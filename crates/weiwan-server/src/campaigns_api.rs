@@ -83,10 +83,6 @@ fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     payload.map(|Json(value)| value).map_err(ApiError::from)
 }
 
-fn actor(who: &Principal) -> weiwan_app::tasks::Actor {
-    weiwan_app::tasks::Actor { user_id: who.user_id.clone(), role: who.role.code().to_owned() }
-}
-
 fn date(field: &str, text: &str) -> ApiResult<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| ApiError::bad(format!("{field}: {text:?} is not a date (YYYY-MM-DD)")))
@@ -129,7 +125,7 @@ async fn add_offers(
     if request.offers.is_empty() || request.offers.len() > 1000 {
         return Err(ApiError::bad("offers: 1 to 1000 offers"));
     }
-    let (store, lake, actor, now) = (state.store.clone(), state.lake.clone(), actor(&who), now(&state));
+    let (store, lake, actor, now) = (state.store.clone(), state.lake.clone(), who.actor(), now(&state));
     let added = crate::on_analytics(&state, async move {
         uc::add_offers(store.as_ref(), &lake, &request.offers, &actor, now).await
     })
@@ -147,7 +143,7 @@ async fn retire_offer(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     who.require(Permission::PlanCampaigns)?;
-    let view = uc::set_offer_active(state.store.as_ref(), &id, false, &actor(&who), now(&state)).await?;
+    let view = uc::set_offer_active(state.store.as_ref(), &id, false, &who.actor(), now(&state)).await?;
     state.policy.withdraw(&id);
     Ok(Json(view).into_response())
 }
@@ -161,7 +157,7 @@ async fn reinstate_offer(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     who.require(Permission::PlanCampaigns)?;
-    let view = uc::set_offer_active(state.store.as_ref(), &id, true, &actor(&who), now(&state)).await?;
+    let view = uc::set_offer_active(state.store.as_ref(), &id, true, &who.actor(), now(&state)).await?;
     state.policy.restore(&id);
     crate::policy_api::refresh_after_catalog_change(&state);
     Ok(Json(view).into_response())
@@ -204,7 +200,7 @@ async fn create_campaign(
         &request.id,
         &request.plan,
         None,
-        &actor(&who),
+        &who.actor(),
         now(&state),
     )
     .await?;
@@ -241,7 +237,7 @@ async fn edit_campaign(
 ) -> ApiResult<Response> {
     who.require(Permission::PlanCampaigns)?;
     let request = body(payload)?;
-    let view = uc::edit_campaign(state.store.as_ref(), &id, &request.plan, &actor(&who), now(&state)).await?;
+    let view = uc::edit_campaign(state.store.as_ref(), &id, &request.plan, &who.actor(), now(&state)).await?;
     Ok(Json(view).into_response())
 }
 
@@ -263,7 +259,7 @@ async fn clone_campaign(
     who.require(Permission::PlanCampaigns)?;
     let request = body(payload)?;
     let view =
-        uc::clone_campaign(state.store.as_ref(), &id, &request.new_id, &actor(&who), now(&state)).await?;
+        uc::clone_campaign(state.store.as_ref(), &id, &request.new_id, &who.actor(), now(&state)).await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
@@ -327,7 +323,7 @@ async fn act_on_campaign(
     let request = body(payload)?;
     let as_of = request.as_of.as_deref().map(|text| date("as_of", text)).transpose()?;
     let request = ActionRequest { comment: request.comment, as_of };
-    let (store, lake, actor, now) = (state.store.clone(), state.lake.clone(), actor(&who), now(&state));
+    let (store, lake, actor, now) = (state.store.clone(), state.lake.clone(), who.actor(), now(&state));
     let view = crate::on_analytics(&state, async move {
         uc::act_on_campaign(store.as_ref(), &lake, &id, action, &request, &actor, now).await
     })
@@ -404,7 +400,7 @@ async fn do_not_disturb(
         &id,
         request.on,
         &request.reason,
-        &actor(&who),
+        &who.actor(),
         now(&state),
     )
     .await?;
@@ -435,7 +431,7 @@ async fn add_questionnaire(
     let added = weiwan_app::questionnaires::add_questionnaire(
         state.store.as_ref(),
         &questionnaire,
-        &actor(&who),
+        &who.actor(),
         now(&state),
     )
     .await?;
@@ -470,7 +466,7 @@ async fn clone_questionnaire(
         state.store.as_ref(),
         &id,
         &request.new_id,
-        &actor(&who),
+        &who.actor(),
         now(&state),
     )
     .await?;

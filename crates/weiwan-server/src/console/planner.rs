@@ -14,7 +14,6 @@ use chrono::NaiveDate;
 use maud::{Markup, html};
 use serde::Deserialize;
 use weiwan_app::campaigns::{ActionRequest, CampaignPreview, CampaignView};
-use weiwan_app::tasks::Actor;
 use weiwan_app::{Schedule, Segment};
 use weiwan_decision::campaign::{CampaignAction, CampaignPlan, ChannelScript};
 use weiwan_domain::Money;
@@ -140,10 +139,6 @@ fn action_label(action: CampaignAction) -> M {
         CampaignAction::Resume => M::Resume,
         CampaignAction::End => M::End,
     }
-}
-
-fn actor(viewer: &Viewer) -> Actor {
-    Actor { user_id: viewer.who.user_id.clone(), role: viewer.who.role.code().to_owned() }
 }
 
 /// The newest tagged 360 table's date: what previews and executions read.
@@ -481,7 +476,7 @@ async fn create_campaign(
         &id,
         &plan,
         None,
-        &actor(&viewer),
+        &viewer.who.actor(),
         (state.clock)(),
     )
     .await
@@ -639,7 +634,8 @@ async fn act(
         _ => None,
     };
     let request = ActionRequest { comment: form.comment.trim().to_owned(), as_of };
-    let (store, lake, now, who) = (state.store.clone(), state.lake.clone(), (state.clock)(), actor(&viewer));
+    let (store, lake, now, who) =
+        (state.store.clone(), state.lake.clone(), (state.clock)(), viewer.who.actor());
     let campaign = id.clone();
     crate::on_analytics(&state, async move {
         weiwan_app::campaigns::act_on_campaign(store.as_ref(), &lake, &campaign, action, &request, &who, now)

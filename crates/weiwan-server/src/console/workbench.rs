@@ -560,10 +560,7 @@ async fn record_outcome(
     let lang = viewer.lang;
     crate::api::task_in_scope(&state, &viewer.who, id).await.map_err(|e| viewer.fail(e))?;
     let request = outcome_request(fields);
-    let actor = weiwan_app::tasks::Actor {
-        user_id: viewer.who.user_id.clone(),
-        role: viewer.who.role.code().to_owned(),
-    };
+    let actor = viewer.who.actor();
     let task = weiwan_app::tasks::record_outcome(state.store.as_ref(), &actor, id, &request, (state.clock)())
         .await
         .map_err(|e| viewer.fail(e))?;
