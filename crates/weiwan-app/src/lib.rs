@@ -3,6 +3,7 @@
 //! (validate everything, then write the store in one transaction, then publish the lake) and
 //! the move of CPU-heavy work off the async runtime.
 
+pub mod appraisal;
 pub mod batch;
 pub mod campaigns;
 pub mod cases;
@@ -12,6 +13,7 @@ pub mod dashboards;
 pub mod dispatch;
 pub mod error;
 pub mod events;
+pub mod file;
 pub mod generate;
 pub mod import;
 pub mod policy_view;
@@ -45,4 +47,6 @@ pub use weiwan_analytics::{
     SegmentQuery, TagLibrary,
 };
 pub use weiwan_sim::Config as SimConfig;
-pub use weiwan_storage::{CohortRecord, CredentialRecord, Store, Summary, TaskFilter, connect};
+pub use weiwan_storage::{
+    AppraisalScope, CohortRecord, CredentialRecord, Store, Summary, TaskFilter, connect,
+};

@@ -26,7 +26,7 @@ pub struct Actor {
 }
 
 impl Actor {
-    fn audit(
+    pub(crate) fn audit(
         &self,
         at: &str,
         action: &str,

@@ -57,6 +57,11 @@ pub enum Command {
     /// Retention cases 拆机挽留: open a case for a request to leave, work it at the first line,
     /// escalate, offer concessions, approve them, close; the ledger 台帐 and the monthly report.
     Case(CaseArgs),
+    /// The customer file 动态客户档案: the manager's card and the sales office's file, the visit
+    /// log 拜访纪要 (only the author edits a note; every version is kept), monthly visit plans.
+    Visit(VisitArgs),
+    /// Managers' appraisal 考核 for a month, by manager and by branch.
+    Performance(PerformanceArgs),
     /// Dispatch 派单: the day's outbound call lists, balanced by capacity, and a campaign's SMS
     /// batch as a file; both through the contact policy.
     Dispatch(DispatchArgs),
@@ -846,4 +851,104 @@ pub enum QuestionnaireAction {
     },
     /// A campaign's answers, per question and choice (JSON).
     Answers { campaign: String },
+}
+
+#[derive(Debug, Args)]
+pub struct VisitArgs {
+    #[command(subcommand)]
+    pub action: VisitAction,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// What a note says.
+#[derive(Debug, Args)]
+pub struct NoteFields {
+    /// The day of the call or visit (YYYY-MM-DD, China time).
+    #[arg(long)]
+    pub date: String,
+    /// visit (上门拜访), call (电话) or message (短信/微信).
+    #[arg(long, default_value = "visit")]
+    pub channel: String,
+    #[arg(long)]
+    pub topic: String,
+    /// What was promised to the customer.
+    #[arg(long, default_value = "")]
+    pub promises: String,
+    #[arg(long, default_value = "")]
+    pub next_step: String,
+    /// When to contact the customer next (YYYY-MM-DD).
+    #[arg(long)]
+    pub next_on: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VisitAction {
+    /// Write a note of a call or visit on a customer's file.
+    Add {
+        customer: String,
+        #[command(flatten)]
+        fields: NoteFields,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// Change a note: only its author may, from the version they saw.
+    Edit {
+        note: i64,
+        /// The version the change is made on (see `weiwan visit history`).
+        #[arg(long)]
+        version: i64,
+        #[command(flatten)]
+        fields: NoteFields,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// A note with every version of it.
+    History {
+        note: i64,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        format: Output,
+    },
+    /// The manager's card: basics, the last visits, the next contact, open issues.
+    Card {
+        customer: String,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        format: Output,
+    },
+    /// The sales office's file: lines and plans, orders, repeat purchases, every contact.
+    File {
+        customer: String,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        format: Output,
+    },
+    /// Make a manager's visit plan for a month (replacing the one made before), from tiers and
+    /// quotas, the churn risk and value of the latest batch, and the notes' next steps.
+    Plan {
+        #[arg(long)]
+        manager: String,
+        /// YYYY-MM: this month or one to come.
+        #[arg(long)]
+        month: String,
+        #[command(flatten)]
+        user: ActingUser,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        format: Output,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PerformanceArgs {
+    /// YYYY-MM.
+    #[arg(long)]
+    pub month: String,
+    /// Only this branch's managers.
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// Only this manager.
+    #[arg(long)]
+    pub manager: Option<String>,
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub format: Output,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }

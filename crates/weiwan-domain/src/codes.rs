@@ -307,6 +307,15 @@ code_enum! {
 }
 
 code_enum! {
+    /// How an account manager reached a customer, as the visit log 拜访纪要 records it.
+    VisitChannel {
+        Visit = "visit", "上门拜访", "visit";
+        Call = "call", "电话", "call";
+        Message = "message", "短信/微信", "message";
+    }
+}
+
+code_enum! {
     /// What a customer asking to leave wants (拆机挽留): cancel the line, port the number out,
     /// or pay off a contract early to leave it (提前解约 / 提前还款).
     CaseKind {

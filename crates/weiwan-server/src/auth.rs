@@ -77,6 +77,14 @@ pub enum Permission {
     /// Start the long operations from the console: import an extract, run the daily batch,
     /// train the churn model (administrators, analysts).
     RunOperations,
+    /// Write notes of calls and visits on a customer's file 拜访纪要, and change one's own
+    /// (managers, store clerks, hotline agents).
+    KeepVisitLog,
+    /// Read managers' appraisal by month: managers their own row; planners, approvers,
+    /// analysts and management by branch.
+    ReadPerformance,
+    /// Make and read monthly visit plans: managers their own, planners any manager's in scope.
+    PlanVisits,
 }
 
 /// The permission table. Least privilege: administrators manage users and read the audit log
@@ -104,6 +112,9 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         ReadModelQuality => matches!(role, Analyst | Planner),
         ReadDashboards => matches!(role, Executive | Analyst | Planner | Approver),
         RunOperations => matches!(role, Admin | Analyst),
+        KeepVisitLog => matches!(role, Manager | Clerk | Agent),
+        ReadPerformance => matches!(role, Manager | Planner | Approver | Analyst | Executive),
+        PlanVisits => matches!(role, Manager | Planner),
     }
 }
 

@@ -17,6 +17,7 @@ pub mod campaigns_api;
 pub mod cases_api;
 pub mod console;
 pub mod error;
+pub mod file_api;
 mod metrics_layer;
 pub mod policy_api;
 
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(campaigns_api::routes())
         .merge(policy_api::routes())
         .merge(cases_api::routes())
+        .merge(file_api::routes())
         .merge(console::routes())
         .merge(metrics_layer::routes())
         .layer(axum::middleware::from_fn(metrics_layer::track))

@@ -1,6 +1,6 @@
 //! The operational store: the entities people act on (branches, managers, plans, customers,
-//! subscriptions, contracts, and the record of imports; users, tasks, campaigns and retention
-//! cases), behind one [`Store`] trait with two backends, SQLite (embedded, the default) and
+//! subscriptions, contracts, and the record of imports; users, tasks, campaigns, retention
+//! cases and the visit log), behind one [`Store`] trait with two backends, SQLite (embedded, the default) and
 //! PostgreSQL, chosen at runtime from the URL.
 //!
 //! All SQL lives here. Both backends run the same statements, generated once by a macro, and
@@ -17,6 +17,8 @@ mod service_backend;
 mod campaign_backend;
 mod cases_backend;
 pub mod testing;
+pub mod visits;
+mod visits_backend;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -39,6 +41,11 @@ pub use service::{
     AuditEntry, AuditFilter, Claim, CredentialRecord, EventRecord, EventsApplied, ManagerOutcome, NewTask,
     OutcomeRecord, OutcomeRecorded, ServiceStore, SubjectRecord, TaskFilter, TaskRecord, Transfer,
     UserRecord,
+};
+pub use visits::{
+    AppraisalScope, ClosedCase, CustomerMonth, ManagerRecord, NoteAdded, NoteEdited, PlanFilter,
+    PlannedContact, TaskContact, VisitNoteContent, VisitNoteFilter, VisitNoteRecord, VisitNoteRevision,
+    VisitStore,
 };
 
 /// A completed import, as recorded in the store.
@@ -106,7 +113,7 @@ pub struct CohortRecord {
 }
 
 #[async_trait]
-pub trait Store: ServiceStore + CampaignStore + CaseStore + Send + Sync + Debug {
+pub trait Store: ServiceStore + CampaignStore + CaseStore + VisitStore + Send + Sync + Debug {
     /// Which backend this is, for logs: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

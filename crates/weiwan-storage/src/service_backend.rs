@@ -792,6 +792,8 @@ pub(crate) trait Columns {
     fn int(&self, index: usize) -> sqlx::Result<i64>;
     fn opt_int(&self, index: usize) -> sqlx::Result<Option<i64>>;
     fn flag(&self, index: usize) -> sqlx::Result<bool>;
+    fn date(&self, index: usize) -> sqlx::Result<chrono::NaiveDate>;
+    fn opt_date(&self, index: usize) -> sqlx::Result<Option<chrono::NaiveDate>>;
 }
 
 impl<R: Row> Columns for R
@@ -800,6 +802,7 @@ where
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     bool: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    chrono::NaiveDate: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     fn text(&self, index: usize) -> sqlx::Result<String> {
         self.try_get(index)
@@ -814,6 +817,12 @@ where
         self.try_get(index)
     }
     fn flag(&self, index: usize) -> sqlx::Result<bool> {
+        self.try_get(index)
+    }
+    fn date(&self, index: usize) -> sqlx::Result<chrono::NaiveDate> {
+        self.try_get(index)
+    }
+    fn opt_date(&self, index: usize) -> sqlx::Result<Option<chrono::NaiveDate>> {
         self.try_get(index)
     }
 }

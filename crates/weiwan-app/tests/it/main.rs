@@ -221,6 +221,7 @@ macro_rules! on_both_stores {
 }
 
 mod alerts;
+mod appraisal;
 mod campaigns;
 mod cases;
 mod churn;

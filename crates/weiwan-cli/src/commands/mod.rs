@@ -20,6 +20,7 @@ mod serve;
 mod summary;
 mod tags;
 mod user;
+mod visit;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -63,6 +64,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             questionnaire::run(args.action, &config::resolve(&args.store, &file)?).await
         }
         Command::Case(args) => case::run(args.action, &config::resolve(&args.store, &file)?).await,
+        Command::Visit(args) => visit::run(args.action, &config::resolve(&args.store, &file)?).await,
+        Command::Performance(args) => {
+            let store = config::resolve(&args.store, &file)?;
+            visit::performance(&args, &store).await
+        }
         Command::Demo(args) => {
             let store = config::resolve(&args.store, &file)?;
             demo::run(&args, &store).await

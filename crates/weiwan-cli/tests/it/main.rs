@@ -525,3 +525,4 @@ mod campaigns;
 mod cases;
 mod console;
 mod service;
+mod visits;

@@ -13,6 +13,7 @@
 //! switch in the header, kept per user), else the browser's `Accept-Language`.
 
 mod analysis;
+mod file;
 pub mod i18n;
 mod jobs;
 mod planner;
@@ -57,6 +58,8 @@ messages! {
     Kpis => "保有指标", "Retention KPIs";
     Dashboard => "管理驾驶舱", "Management dashboard";
     Jobs => "运行作业", "Operations";
+    Performance => "经理考核", "Performance";
+    Plans => "拜访计划", "Visit plans";
     Error => "出错了", "Something went wrong";
     Home => "返回首页", "Back to start";
     NothingHere => "此角色在控制台中没有可用的页面。", "This role has no pages in the console.";
@@ -74,6 +77,8 @@ const NAV: &[(&str, M, Permission)] = &[
     ("/model", M::Model, Permission::ReadModelQuality),
     ("/kpis", M::Kpis, Permission::ReadDashboards),
     ("/dashboard", M::Dashboard, Permission::ReadDashboards),
+    ("/performance", M::Performance, Permission::ReadPerformance),
+    ("/visit-plans", M::Plans, Permission::PlanVisits),
     ("/jobs", M::Jobs, Permission::RunOperations),
 ];
 
@@ -89,6 +94,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(planner::routes())
         .merge(analysis::routes())
         .merge(jobs::routes())
+        .merge(file::routes())
         .layer(axum::middleware::from_fn(same_origin))
 }
 

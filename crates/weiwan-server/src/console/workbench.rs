@@ -304,8 +304,14 @@ async fn customer_page(
             workable.push((task.clone(), who.may_work_task(&record)));
         }
     }
+    let manager_card = weiwan_app::file::manager_card(state.store.as_ref(), &id, reveal, (state.clock)())
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let title = format!("{} · {}", card.name, card.customer_id);
-    let body = customer_body(&viewer, &card, view.as_ref(), &workable, &channel);
+    let mut body = customer_body(&viewer, &card, view.as_ref(), &workable, &channel);
+    if let Some(manager_card) = &manager_card {
+        body = html! { (body) (super::file::card_section(&viewer, manager_card)) };
+    }
     Ok(layout(&viewer, &title, &format!("/customers/{}?channel={channel}", encode_component(&id)), body))
 }
 
@@ -504,7 +510,7 @@ fn questionnaire_fields(lang: Lang, questionnaire: &Questionnaire) -> Markup {
 }
 
 /// A fresh id for one rendering of an outcome form: a double submit records once.
-fn request_id() -> String {
+pub(super) fn request_id() -> String {
     crate::auth::new_secret().map(|s| format!("console-{}", &s[..24])).unwrap_or_default()
 }
 

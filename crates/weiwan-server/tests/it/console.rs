@@ -71,7 +71,7 @@ async fn every_role_against_every_page() {
     const OK: S = S::OK;
     const NO: S = S::FORBIDDEN;
     const GONE: S = S::NOT_FOUND;
-    let matrix: [(&str, [S; 9]); 14] = [
+    let matrix: [(&str, [S; 9]); 19] = [
         ("/work", [NO, NO, NO, OK, OK, OK, OK, NO, NO]),
         ("/lookup", [NO, NO, NO, OK, OK, OK, OK, NO, NO]),
         // C1 is M1's customer in branch B1; C2 is in branch B2 with manager M2.
@@ -86,6 +86,11 @@ async fn every_role_against_every_page() {
         ("/kpis", [NO, OK, OK, NO, NO, NO, OK, OK, NO]),
         ("/dashboard", [NO, OK, OK, NO, NO, NO, OK, OK, NO]),
         ("/jobs", [OK, NO, NO, NO, NO, NO, OK, NO, NO]),
+        ("/customers/C1/file", [NO, NO, NO, OK, OK, OK, OK, NO, NO]),
+        ("/customers/C2/file", [NO, NO, NO, GONE, GONE, OK, OK, NO, NO]),
+        ("/visit-notes/999", [NO, NO, NO, GONE, GONE, GONE, GONE, NO, NO]),
+        ("/performance", [NO, OK, OK, OK, NO, NO, OK, OK, NO]),
+        ("/visit-plans", [NO, OK, NO, OK, NO, NO, NO, NO, NO]),
         ("/static/console.css", [OK, OK, OK, OK, OK, OK, OK, OK, OK]),
     ];
     let mut wrong = Vec::new();
@@ -289,4 +294,36 @@ async fn an_approver_decides_a_concession_from_the_inbox() {
     assert_ne!(case["concessions"][0]["status"], "pending_approval", "{case}");
     let (_, _, inbox) = page(&h, Some("approver"), "/approvals", &[]).await;
     assert!(!inbox.contains(&format!("data-concession=\"{concession}\"")), "decided: off the inbox");
+}
+
+#[tokio::test]
+async fn a_visit_note_is_written_and_changed_only_by_its_author_from_the_console() {
+    let h = Harness::new().await;
+    let origin: [(&str, &str); 0] = [];
+    let form = "visited_on=2026-11-19&channel=visit&topic=%E7%BB%AD%E7%BA%A6&promises=10GB&next_step=call&next_contact_on=2026-12-03&request_id=f1";
+    let response = post_form(&h, Some("manager"), "/customers/C1/visit-notes", form, &origin).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    // The customer page shows the note, the promised contact and the form to add another.
+    let (status, _, body) = page(&h, Some("manager"), "/customers/C1", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("续约") && body.contains("data-on=\"2026-12-03\""), "{body}");
+    assert!(body.contains("action=\"/customers/C1/visit-notes\""), "{body}");
+    // The clerk reads the note without an edit form, and a forged edit is refused.
+    let (status, _, body) = page(&h, Some("clerk"), "/visit-notes/1", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!body.contains("action=\"/visit-notes/1\""), "{body}");
+    let edit =
+        "version=1&visited_on=2026-11-19&channel=call&topic=changed&promises=&next_step=&next_contact_on=";
+    let response = post_form(&h, Some("clerk"), "/visit-notes/1", edit, &origin).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // The author changes it; the page lists both versions.
+    let response = post_form(&h, Some("manager"), "/visit-notes/1", edit, &origin).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, _, body) = page(&h, Some("manager"), "/visit-notes/1", &[]).await;
+    assert!(body.contains("data-version=\"1\"") && body.contains("data-version=\"2\""), "{body}");
+    // The manager's appraisal row counts the visit; the file page lists it with the contacts.
+    let (_, _, body) = page(&h, Some("manager"), "/performance?month=2026-11", &[]).await;
+    assert!(body.contains("data-manager=\"M1\""), "{body}");
+    let (_, _, body) = page(&h, Some("clerk"), "/customers/C1/file", &[]).await;
+    assert!(body.contains("visit_log") && body.contains("id=\"repeat-purchases\""), "{body}");
 }

@@ -4,6 +4,7 @@
 
 mod concurrency;
 mod console;
+mod file;
 
 use std::sync::{Arc, Mutex};
 
@@ -303,6 +304,47 @@ async fn every_role_against_every_endpoint() {
         (Method::GET, "/api/v1/customers/C1".into(), None, [NO, NO, NO, OK, OK, OK, OK, NO]),
         // C2 is in branch B2 with manager M2: outside the manager's and the clerk's scope.
         (Method::GET, "/api/v1/customers/C2".into(), None, [NO, NO, NO, GONE, GONE, OK, OK, NO]),
+        // The customer file and visit log: the manager, clerk and agent write notes (ids 1, 2, 3
+        // in that order); everyone who sees the customer reads them; only the author edits.
+        (Method::GET, "/api/v1/customers/C1/card".into(), None, [NO, NO, NO, OK, OK, OK, OK, NO]),
+        (Method::GET, "/api/v1/customers/C1/file".into(), None, [NO, NO, NO, OK, OK, OK, OK, NO]),
+        (Method::GET, "/api/v1/customers/C2/file".into(), None, [NO, NO, NO, GONE, GONE, OK, OK, NO]),
+        (
+            Method::POST,
+            "/api/v1/customers/C1/visit-notes".into(),
+            Some(json!({"note": {"visited_on": "2026-11-19", "channel": "visit", "topic": "续约"}})),
+            [NO, NO, NO, S::CREATED, S::CREATED, S::CREATED, NO, NO],
+        ),
+        (Method::GET, "/api/v1/customers/C1/visit-notes".into(), None, [NO, NO, NO, OK, OK, OK, OK, NO]),
+        (Method::GET, "/api/v1/customers/C2/visit-notes".into(), None, [NO, NO, NO, GONE, GONE, OK, OK, NO]),
+        (Method::GET, "/api/v1/visit-notes/1".into(), None, [NO, NO, NO, OK, OK, OK, OK, NO]),
+        (
+            Method::PUT,
+            "/api/v1/visit-notes/1".into(),
+            Some(
+                json!({"version": 1, "note": {"visited_on": "2026-11-19", "channel": "call", "topic": "改"}}),
+            ),
+            [NO, NO, NO, OK, NO, NO, NO, NO],
+        ),
+        (Method::GET, "/api/v1/performance?month=2026-11".into(), None, [NO, OK, OK, OK, NO, NO, OK, NO]),
+        (
+            Method::POST,
+            "/api/v1/visit-plans".into(),
+            Some(json!({"manager_id": "M1", "month": "2026-12"})),
+            [NO, S::CREATED, NO, S::CREATED, NO, NO, NO, NO],
+        ),
+        (
+            Method::GET,
+            "/api/v1/visit-plans?manager_id=M1&month=2026-12".into(),
+            None,
+            [NO, OK, NO, OK, NO, NO, NO, NO],
+        ),
+        (
+            Method::GET,
+            "/api/v1/visit-plans?manager_id=M2&month=2026-12".into(),
+            None,
+            [NO, OK, NO, GONE, NO, NO, NO, NO],
+        ),
         (Method::GET, "/api/v1/tasks".into(), None, [NO, OK, NO, OK, OK, OK, OK, NO]),
         // M1's task: only M1 works it; the analyst sees it but may not work it.
         (

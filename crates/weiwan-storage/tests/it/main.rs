@@ -9,9 +9,11 @@ use weiwan_storage::{CohortRecord, ImportRecord, SegmentRecord, Store};
 mod campaign;
 mod cases;
 mod service;
+mod visits;
 use campaign::*;
 use cases::*;
 use service::*;
+use visits::*;
 
 use weiwan_storage::testing::row;
 
@@ -257,6 +259,9 @@ macro_rules! store_conformance_suite {
                 concurrent_requests_to_leave_open_one_case,
                 a_case_change_applies_to_its_version_all_or_nothing,
                 cases_are_listed_by_branch_status_and_time,
+                a_visit_note_changes_only_by_its_author_and_keeps_every_version,
+                a_retried_visit_note_is_stored_once_and_notes_are_filtered,
+                a_visit_plan_is_replaced_whole,
             );
         }
     };
