@@ -792,6 +792,7 @@ pub(crate) trait Columns {
     fn int(&self, index: usize) -> sqlx::Result<i64>;
     fn opt_int(&self, index: usize) -> sqlx::Result<Option<i64>>;
     fn flag(&self, index: usize) -> sqlx::Result<bool>;
+    fn opt_flag(&self, index: usize) -> sqlx::Result<Option<bool>>;
 }
 
 impl<R: Row> Columns for R
@@ -814,6 +815,9 @@ where
         self.try_get(index)
     }
     fn flag(&self, index: usize) -> sqlx::Result<bool> {
+        self.try_get(index)
+    }
+    fn opt_flag(&self, index: usize) -> sqlx::Result<Option<bool>> {
         self.try_get(index)
     }
 }

@@ -8,9 +8,11 @@ use weiwan_storage::{CohortRecord, ImportRecord, SegmentRecord, Store};
 
 mod campaign;
 mod cases;
+mod clubs;
 mod service;
 use campaign::*;
 use cases::*;
+use clubs::*;
 use service::*;
 
 use weiwan_storage::testing::row;
@@ -257,6 +259,13 @@ macro_rules! store_conformance_suite {
                 concurrent_requests_to_leave_open_one_case,
                 a_case_change_applies_to_its_version_all_or_nothing,
                 cases_are_listed_by_branch_status_and_time,
+                clubs_are_created_once_and_members_join_leave_and_join_again,
+                first_come_places_fill_then_the_waitlist_then_a_freed_place_goes_to_the_first_waiting,
+                concurrent_sign_ups_never_pass_the_capacity,
+                a_draw_gives_the_places_in_its_order_once_and_records_its_seed,
+                attendance_is_recorded_all_or_nothing_for_confirmed_places,
+                points_are_spent_only_while_the_balance_covers_them,
+                a_key_persons_influence_is_recorded_replaced_and_audited,
             );
         }
     };
