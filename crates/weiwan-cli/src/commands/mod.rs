@@ -4,12 +4,14 @@
 mod campaign;
 mod case;
 mod churn;
+mod club;
 mod clv;
 mod cohort;
 mod demo;
 mod dispatch;
 mod events;
 mod generate;
+mod group;
 mod import;
 mod offer;
 mod questionnaire;
@@ -63,6 +65,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             questionnaire::run(args.action, &config::resolve(&args.store, &file)?).await
         }
         Command::Case(args) => case::run(args.action, &config::resolve(&args.store, &file)?).await,
+        Command::Group(args) => group::run(args.action, &config::resolve(&args.store, &file)?).await,
+        Command::Club(args) => club::run(args.action, &config::resolve(&args.store, &file)?).await,
         Command::Demo(args) => {
             let store = config::resolve(&args.store, &file)?;
             demo::run(&args, &store).await

@@ -13,6 +13,8 @@
 //! switch in the header, kept per user), else the browser's `Accept-Language`.
 
 mod analysis;
+mod clubs;
+mod groups;
 pub mod i18n;
 mod jobs;
 mod planner;
@@ -57,6 +59,8 @@ messages! {
     Kpis => "保有指标", "Retention KPIs";
     Dashboard => "管理驾驶舱", "Management dashboard";
     Jobs => "运行作业", "Operations";
+    Groups => "集团客户", "Groups";
+    Clubs => "俱乐部", "Clubs";
     Error => "出错了", "Something went wrong";
     Home => "返回首页", "Back to start";
     NothingHere => "此角色在控制台中没有可用的页面。", "This role has no pages in the console.";
@@ -75,6 +79,8 @@ const NAV: &[(&str, M, Permission)] = &[
     ("/kpis", M::Kpis, Permission::ReadDashboards),
     ("/dashboard", M::Dashboard, Permission::ReadDashboards),
     ("/jobs", M::Jobs, Permission::RunOperations),
+    ("/groups", M::Groups, Permission::ReadGroups),
+    ("/clubs", M::Clubs, Permission::ReadClubs),
 ];
 
 /// The console's routes; `lib.rs` merges them with the API's.
@@ -89,6 +95,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(planner::routes())
         .merge(analysis::routes())
         .merge(jobs::routes())
+        .merge(groups::routes())
+        .merge(clubs::routes())
         .layer(axum::middleware::from_fn(same_origin))
 }
 

@@ -306,6 +306,7 @@ async fn customer_page(
     }
     let title = format!("{} · {}", card.name, card.customer_id);
     let body = customer_body(&viewer, &card, view.as_ref(), &workable, &channel);
+    let body = maud::html! { (super::clubs::customer_links(&state, &viewer, &id).await) (body) };
     Ok(layout(&viewer, &title, &format!("/customers/{}?channel={channel}", encode_component(&id)), body))
 }
 
