@@ -105,6 +105,9 @@ pub async fn group_line_risks(lake: &Lake, as_of: NaiveDate, group_id: &str) -> 
 /// A customer's balance in the lake's points ledger: earned minus redeemed minus expired, over
 /// every published entry. 0 for a customer without entries.
 pub async fn points_balance(lake: &Lake, customer_id: &str) -> Result<i64> {
+    if lake.table_files(weiwan_domain::TableId::PointsLedger)?.is_empty() {
+        return Ok(0);
+    }
     let context = lake_session(lake).await?;
     let signed = when(col("kind").eq(lit("earn")), col("points")).otherwise(lit(0i64) - col("points"))?;
     let frame = context
