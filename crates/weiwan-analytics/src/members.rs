@@ -51,10 +51,7 @@ fn typed(array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
     Ok(cast(array, to)?)
 }
 
-fn downcast<T: 'static>(array: &ArrayRef, name: &str) -> Result<T>
-where
-    T: Clone,
-{
+fn downcast<T: Clone + 'static>(array: &ArrayRef, name: &str) -> Result<T> {
     array.as_any().downcast_ref::<T>().cloned().ok_or_else(|| {
         Error::internal(format!("column {name} of the tagged 360 table has an unexpected type"))
     })

@@ -254,8 +254,7 @@ pub async fn group_view(
     let mut persons = key_persons(store, &policy, &members, group_id).await?;
     let risk_as_of = weiwan_analytics::tagged_dates(lake)?
         .into_iter()
-        .filter(|d| *d <= now.with_timezone(&china()).date_naive())
-        .next_back();
+        .rfind(|d| *d <= now.with_timezone(&china()).date_naive());
     let risks: BTreeMap<String, LineRisk> = match risk_as_of {
         Some(as_of) => group_line_risks(lake, as_of, group_id)
             .await?
@@ -537,9 +536,8 @@ pub async fn group_report(
             if signup.attended != Some(true) {
                 continue;
             }
-            if !events.contains_key(&signup.event_id) {
-                let starts = store.find_club_event(signup.event_id).await?.map(|e| e.starts_at);
-                events.insert(signup.event_id, starts);
+            if let std::collections::btree_map::Entry::Vacant(slot) = events.entry(signup.event_id) {
+                slot.insert(store.find_club_event(signup.event_id).await?.map(|e| e.starts_at));
             }
             if let Some(Some(starts)) = events.get(&signup.event_id) {
                 attended += usize::from(in_period(&period, starts));
