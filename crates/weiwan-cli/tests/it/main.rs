@@ -524,4 +524,5 @@ fn a_demo_with_enough_history_trains_a_churn_model_and_lists_the_riskiest() {
 mod campaigns;
 mod cases;
 mod console;
+mod groups_clubs;
 mod service;
