@@ -9,6 +9,7 @@
 --                 (so [m3, m1] is the last 3 complete months, [m6, m4] the 3 before them and
 --                 [m12, m1] the last 12)
 --   {d90}         {as_of} minus 90 days, as a timestamp (payments count from {m6})
+--   {d90_day}     the same day as a date
 --   {plus90}      {as_of} plus 90 days
 -- Trends are ratios minus one: 0.0 is flat, -0.4 is "fell 40%"; NULL when the base is 0 or
 -- missing.
@@ -90,6 +91,20 @@ preferred_channel AS (
     )
     WHERE channel_rank = 1
 ),
+-- Clubs 俱乐部, from the store snapshot the batch writes first (store_snapshot.rs): clubs the
+-- customer belonged to on the as-of date, and club events attended in the 90 days before it.
+clubs AS (
+    SELECT customer_id, COUNT(*) AS club_memberships
+    FROM club_members
+    WHERE joined_on < DATE '{as_of}' AND (left_on IS NULL OR left_on >= DATE '{as_of}')
+    GROUP BY customer_id
+),
+club_events AS (
+    SELECT customer_id, COUNT(*) AS club_events_attended_90d
+    FROM club_attendance
+    WHERE held_on >= DATE '{d90_day}' AND held_on < DATE '{as_of}'
+    GROUP BY customer_id
+),
 active_contracts AS (
     SELECT subscription_id, COUNT(*) AS active_contracts
     FROM contracts
@@ -164,6 +179,8 @@ SELECT
     COALESCE(pt.points_balance, 0) AS points_balance,
     COALESCE(pt.points_expiring_90d, 0) AS points_expiring_90d,
     COALESCE(ac.active_contracts, 0) AS active_contracts,
+    COALESCE(cl.club_memberships, 0) > 0 AS club_member,
+    COALESCE(ce.club_events_attended_90d, 0) AS club_events_attended_90d,
     pc.preferred_payment_channel,
     DATE '{as_of}' AS as_of
 FROM subscriptions s
@@ -174,6 +191,8 @@ LEFT JOIN event_counts e ON e.subscription_id = s.subscription_id
 LEFT JOIN last_arrears a ON a.subscription_id = s.subscription_id
 LEFT JOIN points pt ON pt.customer_id = s.customer_id
 LEFT JOIN active_contracts ac ON ac.subscription_id = s.subscription_id
+LEFT JOIN clubs cl ON cl.customer_id = s.customer_id
+LEFT JOIN club_events ce ON ce.customer_id = s.customer_id
 LEFT JOIN preferred_channel pc ON pc.subscription_id = s.subscription_id
 WHERE s.activated_on < DATE '{as_of}'
   AND (s.disconnected_on IS NULL OR s.disconnected_on >= DATE '{as_of}')

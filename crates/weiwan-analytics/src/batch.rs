@@ -2,7 +2,8 @@
 //!
 //! The lake's published versions are registered as SQL tables: history tables as every
 //! version together (history is append-only, a key is delivered once), entity tables as the
-//! latest delivered row per key across versions (an extract may carry only changed rows).
+//! latest delivered row per key across versions (an extract may carry only changed rows); and
+//! the store snapshot the batch copies first (club activity, key persons; `store_snapshot.rs`).
 //! `sql/customer_360.sql` computes the features; the result is streamed into
 //! `customer_360/as_of=<date>.parquet`, written to a temporary file and renamed, so a reader
 //! never sees half a table.
@@ -80,6 +81,8 @@ pub async fn lake_session(lake: &Lake) -> Result<SessionContext> {
         );
         context.sql(&view).await?;
     }
+    // What the batch copied from the store: club memberships and attendance, key persons.
+    crate::store_snapshot::register_store_snapshot(&context, Some(lake)).await?;
     Ok(context)
 }
 
@@ -121,6 +124,7 @@ pub fn customer_360_sql(as_of: NaiveDate) -> Result<String> {
         .replace("{m6}", &back(m1, 5)?.to_string())
         .replace("{m12}", &back(m1, 11)?.to_string())
         .replace("{d90}", &format!("{d90} 00:00:00"))
+        .replace("{d90_day}", &d90.to_string())
         .replace("{plus90}", &plus90.to_string()))
 }
 

@@ -19,6 +19,7 @@ use datafusion::prelude::SessionContext;
 use crate::batch::{build_customer_360, customer_360_path, lake_session, write_query};
 use crate::error::{Error, Result};
 use crate::lake::Lake;
+use crate::store_snapshot::{CLUB_ATTENDANCE, CLUB_MEMBERS, KEY_PERSONS};
 
 /// The label column of a training set.
 pub const LABEL: &str = "churned";
@@ -41,12 +42,16 @@ pub const NOT_FEATURES: &[&str] = &[
 ];
 
 /// The columns the nightly scores add to the 360 table (NULL when no model scored the day).
+/// `churn_probability` is the model's probability raised by the group's key persons
+/// (`key_person_risk`, docs/groups.md); `churn_probability_model` is the model's own.
 pub fn churn_columns() -> Vec<Field> {
     vec![
         Field::new("churn_probability", DataType::Float64, true),
         Field::new("churn_decile", DataType::Int64, true),
         Field::new("churn_reasons_en", DataType::Utf8, true),
         Field::new("churn_reasons_zh", DataType::Utf8, true),
+        Field::new("churn_probability_model", DataType::Float64, true),
+        Field::new("key_person_risk", DataType::Float64, true),
     ]
 }
 
@@ -71,8 +76,10 @@ pub fn models_dir(lake: &Lake) -> PathBuf {
 }
 
 /// Register `customer_360` in `context` as the 360 table of `as_of` with the churn columns:
-/// joined from that day's scores when they exist, NULL otherwise. The decile is 1 for the
-/// riskiest tenth of the day's lines.
+/// joined from that day's scores when they exist, NULL otherwise, with the group rule applied
+/// (a key person's risk raises the other members'; the key persons and their influence come
+/// from the store snapshot). The decile is 1 for the riskiest tenth of the day's lines. Only
+/// `customer_360` stays registered: the tables it is made of are dropped from `context`.
 pub(crate) async fn register_360_with_churn(
     context: &SessionContext,
     lake: &Lake,
@@ -91,18 +98,50 @@ pub(crate) async fn register_360_with_churn(
         context
             .register_table("churn_scores", Arc::new(MemTable::try_new(scores_schema(), vec![vec![]])?))?;
     }
+    crate::store_snapshot::register_store_snapshot(context, Some(lake)).await?;
     let view = context.sql(WITH_CHURN).await?.into_view();
+    for helper in ["customer_360_base", "churn_scores", CLUB_MEMBERS, CLUB_ATTENDANCE, KEY_PERSONS] {
+        context.deregister_table(helper)?;
+    }
     context.register_table("customer_360", view)?;
     Ok(())
 }
 
+/// The 360 table with the churn columns. The group rule (docs/groups.md): a member line's
+/// probability p becomes 1 − (1 − p) · Π (1 − wₖ · pₖ) over the group's key persons k other
+/// than the line's owner, wₖ a key person's influence and pₖ the highest model probability
+/// among their own lines. `weiwan_decision::groups::adjusted_risk` is the same formula.
 pub(crate) const WITH_CHURN: &str = "\
-SELECT b.*, s.churn_probability,
-       CASE WHEN s.churn_probability IS NULL THEN CAST(NULL AS BIGINT)
-            ELSE CAST(NTILE(10) OVER (ORDER BY s.churn_probability DESC, b.subscription_id) AS BIGINT)
+WITH model AS (
+    SELECT b.subscription_id, b.customer_id, b.group_id, b.is_key_person,
+           s.churn_probability AS p, s.churn_reasons_en, s.churn_reasons_zh
+    FROM customer_360_base b LEFT JOIN churn_scores s ON s.subscription_id = b.subscription_id
+),
+key_risk AS (
+    SELECT m.group_id, m.customer_id, MAX(k.influence) AS influence, MAX(m.p) AS p_key
+    FROM model m JOIN key_persons k ON k.customer_id = m.customer_id
+    WHERE m.is_key_person AND m.group_id IS NOT NULL AND m.p IS NOT NULL
+    GROUP BY m.group_id, m.customer_id
+),
+drag AS (
+    SELECT m.subscription_id, EXP(SUM(LN(1 - kr.influence * kr.p_key))) AS stays
+    FROM model m JOIN key_risk kr ON kr.group_id = m.group_id AND kr.customer_id <> m.customer_id
+    GROUP BY m.subscription_id
+),
+adjusted AS (
+    SELECT m.subscription_id, m.p AS churn_probability_model,
+           CASE WHEN m.p IS NULL THEN CAST(NULL AS DOUBLE) ELSE 1 - COALESCE(d.stays, 1.0) END AS key_person_risk,
+           CASE WHEN m.p IS NULL THEN CAST(NULL AS DOUBLE) ELSE 1 - (1 - m.p) * COALESCE(d.stays, 1.0) END
+               AS churn_probability,
+           m.churn_reasons_en, m.churn_reasons_zh
+    FROM model m LEFT JOIN drag d ON d.subscription_id = m.subscription_id
+)
+SELECT b.*, a.churn_probability,
+       CASE WHEN a.churn_probability IS NULL THEN CAST(NULL AS BIGINT)
+            ELSE CAST(NTILE(10) OVER (ORDER BY a.churn_probability DESC, b.subscription_id) AS BIGINT)
        END AS churn_decile,
-       s.churn_reasons_en, s.churn_reasons_zh
-FROM customer_360_base b LEFT JOIN churn_scores s ON s.subscription_id = b.subscription_id";
+       a.churn_reasons_en, a.churn_reasons_zh, a.churn_probability_model, a.key_person_risk
+FROM customer_360_base b LEFT JOIN adjusted a ON a.subscription_id = b.subscription_id";
 
 /// A labelled training set written to the lake.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,10 +15,12 @@ pub mod keys;
 pub mod kpi;
 pub mod lake;
 pub mod layout;
+pub mod members;
 pub mod policy_index;
 pub mod progress;
 pub mod segments;
 pub mod source;
+pub mod store_snapshot;
 pub mod tags;
 pub mod trends;
 pub mod validate;
@@ -32,6 +34,10 @@ pub use policy_index::{IndexedCustomer, IndexedLine, PolicyIndex};
 pub use progress::ReadProgress;
 pub use segments::{Condition, Preview, Schedule, Segment, SegmentError, SegmentQuery, SegmentRefused};
 pub use source::{ExtractFile, FileFormat, discover};
+pub use store_snapshot::{
+    ClubAttendanceRow, ClubMembershipRow, KeyPersonRow, StoreSnapshot, store_snapshot_dir,
+    write_store_snapshot,
+};
 pub use tags::{
     TagLibrary, TagLibraryRefused, TagValues, active_library, evaluate_tags, load_library, tagged_dates,
 };

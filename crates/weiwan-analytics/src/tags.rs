@@ -172,6 +172,7 @@ pub async fn customer_360_schema() -> Result<SchemaRef> {
         let schema = crate::layout::arrow_schema(table.table());
         planner.register_table(table.name(), Arc::new(MemTable::try_new(schema, vec![vec![]])?))?;
     }
+    crate::store_snapshot::register_store_snapshot(&planner, None).await?;
     let as_of = NaiveDate::from_ymd_opt(2026, 1, 1).ok_or_else(|| Error::internal("a fixed date"))?;
     let frame = planner.sql(&customer_360_sql(as_of)?).await?;
     // The churn columns the nightly scores add (crate::churn), NULL until a model is in force.

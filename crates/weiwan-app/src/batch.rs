@@ -1,5 +1,5 @@
-//! `run`: the daily batch as of a date: the customer 360 table, churn scores from the model in
-//! force, the tag library evaluated over both, the target groups due that day, then the alert
+//! `run`: the daily batch as of a date: the store snapshot (club activity, key persons) and the
+//! customer 360 table, churn scores from the model in force (raised for groups' key persons), the tag library evaluated over both, the target groups due that day, then the alert
 //! and care rules due that day, whose rows become tasks.
 
 use std::time::Instant;
@@ -73,6 +73,12 @@ async fn batch(
     }
     let started = Instant::now();
     progress.stage(Stage::Customer360, None);
+    // What the 360 table needs from the store (club activity, key persons' influence), copied
+    // into the data directory first.
+    let snapshot = crate::clubs::store_snapshot(store).await?;
+    let snapshot_lake = lake.clone();
+    tokio::task::spawn_blocking(move || weiwan_analytics::write_store_snapshot(&snapshot_lake, &snapshot))
+        .await??;
     let customer_360 = weiwan_analytics::build_customer_360(lake, as_of).await?;
     progress.message(&format!("customer 360: {} lines", customer_360.rows));
     finished(progress, "customer_360", &started);

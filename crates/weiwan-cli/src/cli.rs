@@ -62,6 +62,12 @@ pub enum Command {
     Visit(VisitArgs),
     /// Managers' appraisal 考核 for a month, by manager and by branch.
     Performance(PerformanceArgs),
+    /// Group customers 集团客户: list, a group's members, key persons, service level and risk,
+    /// the periodic report, and a key person's influence.
+    Group(GroupArgs),
+    /// Clubs 俱乐部: clubs by VIP tier, members, events with places (first come or a draw),
+    /// sign-ups, attendance, points spent on club services.
+    Club(ClubArgs),
     /// Dispatch 派单: the day's outbound call lists, balanced by capacity, and a campaign's SMS
     /// batch as a file; both through the contact policy.
     Dispatch(DispatchArgs),
@@ -777,6 +783,189 @@ pub enum CaseAction {
         month: String,
         #[arg(long)]
         branch: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Output,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct GroupArgs {
+    #[command(subcommand)]
+    pub action: GroupAction,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupAction {
+    /// Group customers, by id.
+    List {
+        #[arg(long)]
+        branch: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Output,
+    },
+    /// A group: service level, key persons with influence and risk, members, lines and risk.
+    Show {
+        id: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Output,
+    },
+    /// The periodic service report of a period: 2026-10, 2026-Q4, 2026-H2 or 2026.
+    Report {
+        id: String,
+        #[arg(long)]
+        period: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Output,
+    },
+    /// Record a key person's influence on their group (a manager).
+    Influence {
+        /// The key person (customer id).
+        customer: String,
+        /// decision_maker (决策人), influencer (影响人) or user (使用人).
+        #[arg(long)]
+        role: String,
+        /// 0 to 1, at most 3 decimals; the role's default when left out.
+        #[arg(long)]
+        weight: Option<f64>,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ClubArgs {
+    #[command(subcommand)]
+    pub action: ClubAction,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClubAction {
+    /// Clubs with their member counts.
+    List {
+        #[arg(long, value_enum, default_value = "text")]
+        format: Output,
+    },
+    /// Create a club open to some VIP tiers (a planner).
+    Create {
+        /// 1 to 32 of a-z, 0-9, _ and -.
+        id: String,
+        #[arg(long)]
+        name_zh: String,
+        #[arg(long)]
+        name_en: String,
+        /// Comma-separated VIP tiers: diamond,gold,silver,member,mass.
+        #[arg(long)]
+        tiers: String,
+        /// Only this branch's customers.
+        #[arg(long)]
+        branch: Option<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// A club's members and events.
+    Show {
+        id: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Output,
+    },
+    /// Enrol a customer (a manager or store clerk).
+    Join {
+        club: String,
+        customer: String,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// End a customer's membership.
+    Leave {
+        club: String,
+        customer: String,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// Create an event of a club with limited places (a planner).
+    EventCreate {
+        club: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        place: String,
+        /// YYYY-MM-DD HH:MM, China time.
+        #[arg(long)]
+        starts_at: String,
+        #[arg(long)]
+        capacity: i64,
+        /// first_come or draw.
+        #[arg(long, default_value = "first_come")]
+        allocation: String,
+        /// Sign-ups beyond the places wait for one (候补).
+        #[arg(long)]
+        waitlist: bool,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// An event with its sign-ups.
+    Event {
+        id: i64,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Output,
+    },
+    /// Sign a member up for an event.
+    SignUp {
+        event: i64,
+        customer: String,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// Cancel a sign-up; a freed place goes to the first on the waitlist.
+    Cancel {
+        event: i64,
+        customer: String,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// Make a draw event's draw (a planner); the seed is recorded.
+    Draw {
+        event: i64,
+        /// 0 to 2^63 - 1; a random one when left out.
+        #[arg(long)]
+        seed: Option<u64>,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// Record attendance once the event started: customers who came, and who did not.
+    Attend {
+        event: i64,
+        /// Comma-separated customer ids who came.
+        #[arg(long, default_value = "")]
+        came: String,
+        /// Comma-separated customer ids who did not.
+        #[arg(long, default_value = "")]
+        absent: String,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// Spend a member's points on a club service.
+    Spend {
+        club: String,
+        customer: String,
+        #[arg(long)]
+        points: i64,
+        #[arg(long)]
+        service: String,
+        #[command(flatten)]
+        user: ActingUser,
+    },
+    /// A customer's clubs, sign-ups and points.
+    Customer {
+        id: String,
         #[arg(long, value_enum, default_value = "text")]
         format: Output,
     },

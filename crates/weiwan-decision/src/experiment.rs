@@ -139,7 +139,8 @@ fn mix64(value: u64) -> u64 {
 }
 
 /// The key a subject is ordered by in the draw of `seed`. Stable across platforms and releases.
-fn draw_key(seed: u64, subject: &str) -> u64 {
+/// Also the order of a club event's draw (`crate::clubs`).
+pub(crate) fn draw_key(seed: u64, subject: &str) -> u64 {
     mix64(fnv1a(subject.as_bytes()) ^ mix64(seed))
 }
 

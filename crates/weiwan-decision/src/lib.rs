@@ -17,9 +17,11 @@
 pub mod alert;
 pub mod campaign;
 pub mod cases;
+pub mod clubs;
 pub mod contact;
 pub mod dispatch;
 pub mod experiment;
+pub mod groups;
 pub mod nbo;
 pub mod offers;
 pub mod questionnaire;

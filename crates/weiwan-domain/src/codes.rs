@@ -376,6 +376,46 @@ code_enum! {
     }
 }
 
+code_enum! {
+    /// What a group customer's key person 关键人 is to the group's decision to stay: the one who
+    /// decides (决策人), one who sways the decision (影响人), or one who uses the service (使用人).
+    KeyPersonRole {
+        DecisionMaker = "decision_maker", "决策人", "decision maker";
+        Influencer = "influencer", "影响人", "influencer";
+        User = "user", "使用人", "user";
+    }
+}
+
+code_enum! {
+    /// How often a group customer 集团客户 gets its periodic service report.
+    ReportFrequency {
+        Monthly = "monthly", "每月", "monthly";
+        Quarterly = "quarterly", "每季度", "quarterly";
+        HalfYearly = "half_yearly", "每半年", "half-yearly";
+        Yearly = "yearly", "每年", "yearly";
+        Never = "never", "不提供", "none";
+    }
+}
+
+code_enum! {
+    /// How a club event's limited places are given: to the first who sign up, or by a seeded draw
+    /// among everyone who applied before it (抽签).
+    ClubAllocation {
+        FirstCome = "first_come", "先到先得", "first come, first served";
+        Draw = "draw", "抽签", "draw";
+    }
+}
+
+code_enum! {
+    /// Where a customer's sign-up for a club event stands.
+    SignupStatus {
+        Applied = "applied", "已报名待抽签", "applied, awaiting the draw";
+        Confirmed = "confirmed", "已确认名额", "confirmed";
+        Waitlisted = "waitlisted", "候补", "waitlisted";
+        Cancelled = "cancelled", "已取消", "cancelled";
+    }
+}
+
 impl TaskPriority {
     /// 0 for the most urgent; for sorting.
     pub const fn rank(self) -> u8 {

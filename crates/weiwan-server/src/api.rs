@@ -72,6 +72,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::policy_api::PolicyApiDoc::openapi());
     doc.merge(crate::cases_api::CaseApiDoc::openapi());
     doc.merge(crate::file_api::FileApiDoc::openapi());
+    doc.merge(crate::groups_api::GroupApiDoc::openapi());
+    doc.merge(crate::clubs_api::ClubApiDoc::openapi());
     doc
 }
 

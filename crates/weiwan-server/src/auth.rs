@@ -85,6 +85,18 @@ pub enum Permission {
     ReadPerformance,
     /// Make and read monthly visit plans: managers their own, planners any manager's in scope.
     PlanVisits,
+    /// Read group customers 集团客户 in one's scope: members, key persons, service level, risk,
+    /// the periodic report (managers their own groups; planners, analysts their branch).
+    ReadGroups,
+    /// Record a key person's 关键人 influence on their group (the group's manager).
+    ManageKeyPersons,
+    /// Read clubs 俱乐部, their events and a customer's clubs and points in one's scope.
+    ReadClubs,
+    /// Create clubs and events, make an event's draw, record attendance (planners).
+    ManageClubs,
+    /// Enrol customers in scope in clubs, sign them up for events or cancel, spend their points
+    /// on club services (managers, store clerks).
+    WorkClubs,
 }
 
 /// The permission table. Least privilege: administrators manage users and read the audit log
@@ -115,6 +127,11 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         KeepVisitLog => matches!(role, Manager | Clerk | Agent),
         ReadPerformance => matches!(role, Manager | Planner | Approver | Analyst | Executive),
         PlanVisits => matches!(role, Manager | Planner),
+        ReadGroups => matches!(role, Manager | Planner | Analyst),
+        ManageKeyPersons => role == Manager,
+        ReadClubs => matches!(role, Manager | Clerk | Agent | Planner | Analyst),
+        ManageClubs => role == Planner,
+        WorkClubs => matches!(role, Manager | Clerk),
     }
 }
 
@@ -158,6 +175,29 @@ impl Principal {
             Role::Manager | Role::Clerk | Role::Agent => self.may_see_customer(branch_id, manager_id),
             _ => allows(self.role, Permission::ReadCases) && self.in_branch(branch_id),
         }
+    }
+
+    /// Whether this user may see a group customer of this branch and manager: a manager the
+    /// groups they serve, planners and analysts those of their branch scope.
+    pub fn may_see_group(&self, branch_id: &str, manager_id: Option<&str>) -> bool {
+        match self.role {
+            Role::Manager => self.manager_id.is_some() && manager_id == self.manager_id.as_deref(),
+            _ => allows(self.role, Permission::ReadGroups) && self.in_branch(branch_id),
+        }
+    }
+
+    /// Whether this user may see a club member (a customer of this branch and manager) in club
+    /// pages and act for them: as customers are seen, and planners within their branch scope.
+    pub fn may_see_club_member(&self, branch_id: &str, manager_id: Option<&str>) -> bool {
+        match self.role {
+            Role::Planner => self.in_branch(branch_id),
+            _ => allows(self.role, Permission::ReadClubs) && self.may_see_customer(branch_id, manager_id),
+        }
+    }
+
+    /// Whether a club of this branch (`None`: the whole province) is in this user's scope.
+    pub fn may_see_club(&self, branch_id: Option<&str>) -> bool {
+        allows(self.role, Permission::ReadClubs) && branch_id.is_none_or(|b| self.in_branch(b))
     }
 
     /// The branch a branch-wide list or report is confined to: the user's own, or the one

@@ -15,9 +15,11 @@ pub mod api;
 pub mod auth;
 pub mod campaigns_api;
 pub mod cases_api;
+pub mod clubs_api;
 pub mod console;
 pub mod error;
 pub mod file_api;
+pub mod groups_api;
 mod metrics_layer;
 pub mod policy_api;
 
@@ -68,6 +70,8 @@ pub fn router(state: AppState) -> Router {
         .merge(policy_api::routes())
         .merge(cases_api::routes())
         .merge(file_api::routes())
+        .merge(groups_api::routes())
+        .merge(clubs_api::routes())
         .merge(console::routes())
         .merge(metrics_layer::routes())
         .layer(axum::middleware::from_fn(metrics_layer::track))

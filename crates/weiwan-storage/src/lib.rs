@@ -1,6 +1,7 @@
 //! The operational store: the entities people act on (branches, managers, plans, customers,
 //! subscriptions, contracts, and the record of imports; users, tasks, campaigns, retention
-//! cases and the visit log), behind one [`Store`] trait with two backends, SQLite (embedded, the default) and
+//! cases, the visit log, key persons' influence and clubs), behind one [`Store`] trait with two
+//! backends, SQLite (embedded, the default) and
 //! PostgreSQL, chosen at runtime from the URL.
 //!
 //! All SQL lives here. Both backends run the same statements, generated once by a macro, and
@@ -10,12 +11,16 @@
 mod backend;
 pub mod campaign;
 pub mod cases;
+pub mod clubs;
 pub mod error;
+pub mod groups;
 pub mod service;
 #[macro_use]
 mod service_backend;
 mod campaign_backend;
 mod cases_backend;
+mod clubs_backend;
+mod groups_backend;
 pub mod testing;
 pub mod visits;
 mod visits_backend;
@@ -36,7 +41,12 @@ pub use cases::{
     CaseEventRecord, CaseFilter, CaseRecord, CaseStore, CaseUpdate, CaseUpdated, ConcessionRecord,
     ConcessionUpdate, Opened,
 };
+pub use clubs::{
+    Attendance, AttendedRecord, Cancelled, ClubActivity, ClubEventRecord, ClubRecord, ClubStore, DrawOrder,
+    Drawn, Joined, MembershipRecord, PointSpendRecord, SignUp, SignupRecord, Spent,
+};
 pub use error::{Error, Result};
+pub use groups::{GroupStore, InfluenceRecord};
 pub use service::{
     AuditEntry, AuditFilter, Claim, CredentialRecord, EventRecord, EventsApplied, ManagerOutcome, NewTask,
     OutcomeRecord, OutcomeRecorded, ServiceStore, SubjectRecord, TaskFilter, TaskRecord, Transfer,
@@ -113,7 +123,9 @@ pub struct CohortRecord {
 }
 
 #[async_trait]
-pub trait Store: ServiceStore + CampaignStore + CaseStore + VisitStore + Send + Sync + Debug {
+pub trait Store:
+    ServiceStore + CampaignStore + CaseStore + VisitStore + GroupStore + ClubStore + Send + Sync + Debug
+{
     /// Which backend this is, for logs: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

@@ -794,6 +794,7 @@ pub(crate) trait Columns {
     fn flag(&self, index: usize) -> sqlx::Result<bool>;
     fn date(&self, index: usize) -> sqlx::Result<chrono::NaiveDate>;
     fn opt_date(&self, index: usize) -> sqlx::Result<Option<chrono::NaiveDate>>;
+    fn opt_flag(&self, index: usize) -> sqlx::Result<Option<bool>>;
 }
 
 impl<R: Row> Columns for R
@@ -823,6 +824,9 @@ where
         self.try_get(index)
     }
     fn opt_date(&self, index: usize) -> sqlx::Result<Option<chrono::NaiveDate>> {
+        self.try_get(index)
+    }
+    fn opt_flag(&self, index: usize) -> sqlx::Result<Option<bool>> {
         self.try_get(index)
     }
 }

@@ -221,7 +221,7 @@ async fn the_360_table_matches_hand_worked_values() {
 
     // The built-in tags over the same 360 rows.
     let tags = weiwan_analytics::evaluate_tags(&lake, as_of).await.expect("tags");
-    assert_eq!((tags.rows, tags.version.as_str()), (2, "builtin-2"));
+    assert_eq!((tags.rows, tags.version.as_str()), (2, "builtin-3"));
     let tags = read(&tags.path);
     let expected = [
         // S1: postpaid, 140 months, 3-month ARPU 60: below silver (80), above member (30);
@@ -266,7 +266,7 @@ async fn a_bad_tag_library_is_refused_and_the_one_in_force_stays() {
             for part in &expected {
                 assert!(message.contains(part.as_str()), "{message:?} should mention {part:?}");
             }
-            assert_eq!(weiwan_analytics::active_library(&lake).expect("library").version, "builtin-2");
+            assert_eq!(weiwan_analytics::active_library(&lake).expect("library").version, "builtin-3");
         }
     };
     let tag = |name: &str, expr: &str| {

@@ -2,6 +2,7 @@
 //! the exact problems (file, line, column, reason) the importer must report, or none.
 
 mod customer_360;
+mod groups_clubs;
 mod trends;
 
 use std::path::Path;

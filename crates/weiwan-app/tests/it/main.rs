@@ -227,6 +227,7 @@ mod cases;
 mod churn;
 mod dashboards;
 mod dispatch;
+mod groups_clubs;
 mod kpis;
 mod policy;
 mod progress;

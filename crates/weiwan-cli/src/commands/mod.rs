@@ -4,12 +4,14 @@
 mod campaign;
 mod case;
 mod churn;
+mod club;
 mod clv;
 mod cohort;
 mod demo;
 mod dispatch;
 mod events;
 mod generate;
+mod group;
 mod import;
 mod offer;
 mod questionnaire;
@@ -69,6 +71,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = config::resolve(&args.store, &file)?;
             visit::performance(&args, &store).await
         }
+        Command::Group(args) => group::run(args.action, &config::resolve(&args.store, &file)?).await,
+        Command::Club(args) => club::run(args.action, &config::resolve(&args.store, &file)?).await,
         Command::Demo(args) => {
             let store = config::resolve(&args.store, &file)?;
             demo::run(&args, &store).await

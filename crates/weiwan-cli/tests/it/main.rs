@@ -38,7 +38,7 @@ fn demo_runs_on_an_empty_directory_with_no_database_server() {
     assert!(stdout.contains("by branch 分公司"), "{stdout}");
     assert!(stdout.contains("customer 360 客户360视图 as of 2026-11-01:"), "{stdout}");
     assert!(work.path().join("weiwan-data/customer_360/as_of=2026-11-01.parquet").exists());
-    assert!(stdout.contains("tags 标签 (11 tags, library builtin-2)"), "{stdout}");
+    assert!(stdout.contains("tags 标签 (13 tags, library builtin-3)"), "{stdout}");
     assert!(work.path().join("weiwan-data/tags/as_of=2026-11-01.parquet").exists());
     assert!(work.path().join("weiwan-data/weiwan.db").exists());
     assert!(work.path().join("weiwan-data/manifest.json").exists());
@@ -169,7 +169,7 @@ fn a_bad_tag_library_is_refused_and_the_library_in_force_stays() {
     let listed = weiwan(&["tags", "--data-dir", "lake"], work.path());
     assert!(listed.status.success(), "{}", text(&listed.stderr));
     assert!(
-        text(&listed.stdout).contains("tag library 标签库 builtin-2 (11 tags)"),
+        text(&listed.stdout).contains("tag library 标签库 builtin-3 (13 tags)"),
         "{}",
         text(&listed.stdout)
     );
@@ -185,7 +185,7 @@ fn a_bad_tag_library_is_refused_and_the_library_in_force_stays() {
     assert!(stderr.contains("tag library refused, the library in force is unchanged"), "{stderr}");
     assert!(stderr.contains("tag roamer:") && stderr.contains("roaming_mb"), "{stderr}");
     let listed = weiwan(&["tags", "--data-dir", "lake"], work.path());
-    assert!(text(&listed.stdout).contains("builtin-2"), "{}", text(&listed.stdout));
+    assert!(text(&listed.stdout).contains("builtin-3"), "{}", text(&listed.stdout));
 
     std::fs::write(work.path().join("mine.toml"), library.replace("roaming_mb > 0", "data_mb_3m > 0"))
         .expect("write");
@@ -524,5 +524,6 @@ fn a_demo_with_enough_history_trains_a_churn_model_and_lists_the_riskiest() {
 mod campaigns;
 mod cases;
 mod console;
+mod groups_clubs;
 mod service;
 mod visits;

@@ -13,7 +13,9 @@
 //! switch in the header, kept per user), else the browser's `Accept-Language`.
 
 mod analysis;
+mod clubs;
 mod file;
+mod groups;
 pub mod i18n;
 mod jobs;
 mod planner;
@@ -60,6 +62,8 @@ messages! {
     Jobs => "运行作业", "Operations";
     Performance => "经理考核", "Performance";
     Plans => "拜访计划", "Visit plans";
+    Groups => "集团客户", "Groups";
+    Clubs => "俱乐部", "Clubs";
     Error => "出错了", "Something went wrong";
     Home => "返回首页", "Back to start";
     NothingHere => "此角色在控制台中没有可用的页面。", "This role has no pages in the console.";
@@ -80,6 +84,8 @@ const NAV: &[(&str, M, Permission)] = &[
     ("/performance", M::Performance, Permission::ReadPerformance),
     ("/visit-plans", M::Plans, Permission::PlanVisits),
     ("/jobs", M::Jobs, Permission::RunOperations),
+    ("/groups", M::Groups, Permission::ReadGroups),
+    ("/clubs", M::Clubs, Permission::ReadClubs),
 ];
 
 /// The console's routes; `lib.rs` merges them with the API's.
@@ -95,6 +101,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(analysis::routes())
         .merge(jobs::routes())
         .merge(file::routes())
+        .merge(groups::routes())
+        .merge(clubs::routes())
         .layer(axum::middleware::from_fn(same_origin))
 }
 

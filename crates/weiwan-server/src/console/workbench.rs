@@ -312,6 +312,7 @@ async fn customer_page(
     if let Some(manager_card) = &manager_card {
         body = html! { (body) (super::file::card_section(&viewer, manager_card)) };
     }
+    let body = html! { (super::clubs::customer_links(&state, &viewer, &id).await) (body) };
     Ok(layout(&viewer, &title, &format!("/customers/{}?channel={channel}", encode_component(&id)), body))
 }
 

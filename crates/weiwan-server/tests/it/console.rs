@@ -67,11 +67,12 @@ async fn post_form(
 async fn every_role_against_every_page() {
     let h = Harness::new().await;
     let _ = seed_tasks(&h).await;
+    crate::groups_clubs::seed_groups_and_clubs(&h).await;
     use StatusCode as S;
     const OK: S = S::OK;
     const NO: S = S::FORBIDDEN;
     const GONE: S = S::NOT_FOUND;
-    let matrix: [(&str, [S; 9]); 19] = [
+    let matrix: [(&str, [S; 9]); 24] = [
         ("/work", [NO, NO, NO, OK, OK, OK, OK, NO, NO]),
         ("/lookup", [NO, NO, NO, OK, OK, OK, OK, NO, NO]),
         // C1 is M1's customer in branch B1; C2 is in branch B2 with manager M2.
@@ -91,6 +92,12 @@ async fn every_role_against_every_page() {
         ("/visit-notes/999", [NO, NO, NO, GONE, GONE, GONE, GONE, NO, NO]),
         ("/performance", [NO, OK, OK, OK, NO, NO, OK, OK, NO]),
         ("/visit-plans", [NO, OK, NO, OK, NO, NO, NO, NO, NO]),
+        // G1 is M1's group in branch B1; golf a province-wide club.
+        ("/groups", [NO, OK, NO, OK, NO, NO, OK, NO, NO]),
+        ("/groups/G1", [NO, OK, NO, OK, NO, NO, OK, NO, NO]),
+        ("/clubs", [NO, OK, NO, OK, OK, OK, OK, NO, NO]),
+        ("/clubs/golf", [NO, OK, NO, OK, OK, OK, OK, NO, NO]),
+        ("/clubs/chess", [NO, GONE, NO, GONE, GONE, GONE, GONE, NO, NO]),
         ("/static/console.css", [OK, OK, OK, OK, OK, OK, OK, OK, OK]),
     ];
     let mut wrong = Vec::new();

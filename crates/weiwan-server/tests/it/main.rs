@@ -5,6 +5,7 @@
 mod concurrency;
 mod console;
 mod file;
+mod groups_clubs;
 
 use std::sync::{Arc, Mutex};
 
@@ -1043,6 +1044,9 @@ async fn metrics_health_and_openapi_are_served() {
         "/api/v1/subscriptions/{id}/may-suspend",
         "/api/v1/customers/{id}",
         "/api/v1/login",
+        "/api/v1/groups/{id}",
+        "/api/v1/clubs/{id}/members",
+        "/api/v1/club-events/{id}/draw",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing from the OpenAPI description");
     }

@@ -8,10 +8,12 @@ use weiwan_storage::{CohortRecord, ImportRecord, SegmentRecord, Store};
 
 mod campaign;
 mod cases;
+mod clubs;
 mod service;
 mod visits;
 use campaign::*;
 use cases::*;
+use clubs::*;
 use service::*;
 use visits::*;
 
@@ -262,6 +264,13 @@ macro_rules! store_conformance_suite {
                 a_visit_note_changes_only_by_its_author_and_keeps_every_version,
                 a_retried_visit_note_is_stored_once_and_notes_are_filtered,
                 a_visit_plan_is_replaced_whole,
+                clubs_are_created_once_and_members_join_leave_and_join_again,
+                first_come_places_fill_then_the_waitlist_then_a_freed_place_goes_to_the_first_waiting,
+                concurrent_sign_ups_never_pass_the_capacity,
+                a_draw_gives_the_places_in_its_order_once_and_records_its_seed,
+                attendance_is_recorded_all_or_nothing_for_confirmed_places,
+                points_are_spent_only_while_the_balance_covers_them,
+                a_key_persons_influence_is_recorded_replaced_and_audited,
             );
         }
     };
