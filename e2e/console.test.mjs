@@ -74,13 +74,13 @@ test("the sign-in page speaks the browser's language and switches on request", a
 
 test("each role starts on its own page, sees only its links, and is refused the others", async () => {
   const roles = [
-    { login: "manager", home: "/work", sees: ["/work", "/lookup"], refused: ["/approvals", "/campaigns/new", "/jobs"] },
+    { login: "manager", home: "/work", sees: ["/work", "/lookup", "/performance", "/visit-plans"], refused: ["/approvals", "/campaigns/new", "/jobs"] },
     { login: "clerk", home: "/work", sees: ["/work", "/lookup"], refused: ["/campaigns", "/dashboard"] },
     { login: "agent", home: "/work", sees: ["/work", "/lookup"], refused: ["/segments", "/model"] },
     { login: "planner", home: "/campaigns", sees: ["/tags", "/segments", "/campaigns", "/model", "/dashboard"], refused: ["/approvals", "/work", "/lookup"] },
     { login: "approver", home: "/approvals", sees: ["/campaigns", "/approvals", "/dashboard"], refused: ["/segments", "/campaigns/new", "/work"] },
     { login: "analyst", home: "/model", sees: ["/model", "/kpis", "/dashboard", "/jobs"], refused: ["/approvals", "/segments"] },
-    { login: "executive", home: "/dashboard", sees: ["/kpis", "/dashboard"], refused: ["/work", "/lookup", "/campaigns", "/model"] },
+    { login: "executive", home: "/dashboard", sees: ["/kpis", "/dashboard", "/performance"], refused: ["/work", "/lookup", "/campaigns", "/model"] },
     { login: "admin", home: "/jobs", sees: ["/jobs"], refused: ["/work", "/lookup", "/campaigns", "/dashboard"] },
   ];
   for (const role of roles) {
@@ -165,6 +165,41 @@ test("an account manager works a task end to end, in Chinese and then in English
   await Promise.all([again.waitForLoadState("load"), again.click("#switch-language")]);
   await again.waitForSelector("html[lang=zh-CN]");
   await again.context().close();
+  await page.context().close();
+});
+
+test("an account manager keeps the visit log, then reads the appraisal and makes next month's plan", async () => {
+  const page = await signIn("manager");
+  const href = await page.$eval("#tasks a[href^='/customers/']", (a) => a.href);
+  await page.goto(href);
+  // Today in China time, as the server checks it.
+  const today = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
+  const form = page.locator("#visit-log form.note-form");
+  await form.locator("input[name=visited_on]").fill(today);
+  await form.locator("select[name=channel]").selectOption("visit");
+  await form.locator("input[name=topic]").fill("合约到期沟通");
+  await form.locator("textarea[name=promises]").fill("赠送10GB流量");
+  await Promise.all([page.waitForLoadState("load"), form.locator("button[type=submit]").click()]);
+  const row = page.locator("#visit-log tr[data-note]").first();
+  await row.waitFor();
+  assert.match(await row.textContent(), /合约到期沟通/);
+  await shot(page, "visit-log-zh");
+  // The note's page lists its version and offers its author the edit form.
+  await Promise.all([page.waitForLoadState("load"), row.locator("a").click()]);
+  assert.equal(await page.locator("#history tr[data-version]").count(), 1);
+  const edit = page.locator("form.note-form");
+  await edit.locator("input[name=topic]").fill("合约到期沟通（已约下周签约）");
+  await Promise.all([page.waitForLoadState("load"), edit.locator("button[type=submit]").click()]);
+  assert.equal(await page.locator("#history tr[data-version]").count(), 2);
+  // The appraisal counts the visit for the manager; next month's plan is made on request.
+  await page.goto(`${BASE}/performance`);
+  const mine = page.locator("#by-manager tr[data-manager]");
+  assert.equal(await mine.count(), 1, "a manager sees their own row");
+  assert.notEqual((await mine.locator("[data-measure=visits_per_day]").textContent()).trim(), "0.00");
+  await shot(page, "performance-zh");
+  await page.goto(`${BASE}/visit-plans`);
+  await Promise.all([page.waitForLoadState("load"), page.click("form[method=post][action='/visit-plans'] button[type=submit]")]);
+  assert.ok((await page.locator("#plan tr[data-customer]").count()) > 0, "the plan lists contacts");
   await page.context().close();
 });
 
