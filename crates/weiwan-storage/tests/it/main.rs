@@ -74,6 +74,7 @@ fn base_rows() -> Vec<(TableId, Vec<Vec<Value>>)> {
                     "2015-03-01",
                     "2027-02-28",
                     "华为 Mate 60",
+                    "d7f3a9c2e1b4",
                     "2024-01-10",
                     "",
                     "",
