@@ -7,6 +7,7 @@ pub mod batch;
 pub mod campaigns;
 pub mod cases;
 pub mod churn;
+pub mod churn_kinds;
 pub mod contact;
 pub mod dashboards;
 pub mod dispatch;

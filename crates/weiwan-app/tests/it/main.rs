@@ -224,6 +224,7 @@ mod alerts;
 mod campaigns;
 mod cases;
 mod churn;
+mod churn_kinds;
 mod dashboards;
 mod dispatch;
 mod kpis;
