@@ -71,6 +71,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::campaigns_api::CampaignApiDoc::openapi());
     doc.merge(crate::policy_api::PolicyApiDoc::openapi());
     doc.merge(crate::cases_api::CaseApiDoc::openapi());
+    doc.merge(crate::churn_kinds_api::ChurnKindsApiDoc::openapi());
     doc
 }
 

@@ -15,6 +15,7 @@ pub mod api;
 pub mod auth;
 pub mod campaigns_api;
 pub mod cases_api;
+pub mod churn_kinds_api;
 pub mod console;
 pub mod error;
 mod metrics_layer;
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(campaigns_api::routes())
         .merge(policy_api::routes())
         .merge(cases_api::routes())
+        .merge(churn_kinds_api::routes())
         .merge(console::routes())
         .merge(metrics_layer::routes())
         .layer(axum::middleware::from_fn(metrics_layer::track))
