@@ -181,7 +181,10 @@ pub async fn classify_churn(
     })
 }
 
-async fn counts(context: &SessionContext, as_of: NaiveDate) -> Result<(ChurnKindCounts, Vec<BranchChurnKinds>)> {
+async fn counts(
+    context: &SessionContext,
+    as_of: NaiveDate,
+) -> Result<(ChurnKindCounts, Vec<BranchChurnKinds>)> {
     let sql = COUNTS_SQL.replace("{as_of}", &as_of.to_string());
     let batches = context.sql(&sql).await?.collect().await?;
     let mut overall = ChurnKindCounts::default();

@@ -12,9 +12,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use weiwan_analytics::Condition;
 use weiwan_analytics::ChurnKindSettings;
-use weiwan_analytics::campaigns::{campaign_candidates, check_conditions, member_outcomes, member_outcomes_with};
+use weiwan_analytics::Condition;
+use weiwan_analytics::campaigns::{
+    campaign_candidates, check_conditions, member_outcomes, member_outcomes_with,
+};
 use weiwan_decision::campaign::{
     CampaignAction, CampaignPlan, PreviewTally, approvals_required, assign_offer, next_status, yuan,
 };

@@ -5,7 +5,9 @@
 
 use chrono::NaiveDate;
 use weiwan_analytics::Lake;
-pub use weiwan_analytics::{BranchChurnKinds, ChurnKindCounts, ChurnKindReport, ChurnKindSettings, ClassifiedLine};
+pub use weiwan_analytics::{
+    BranchChurnKinds, ChurnKindCounts, ChurnKindReport, ChurnKindSettings, ClassifiedLine,
+};
 
 use crate::error::Result;
 

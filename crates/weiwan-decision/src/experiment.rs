@@ -1029,8 +1029,7 @@ mod tests {
         assert_eq!(evaluation.strata[0].control.kinds, kinds(1, 0, 0, 1));
         assert_eq!(evaluation.strata[1].control.kinds, kinds(1, 0, 0, 0));
         // The kinds are counts beside the uplift: the arithmetic is that of the plain campaign.
-        let plain: Vec<MemberResult> =
-            members.iter().map(|m| with(m.clone(), None, false)).collect();
+        let plain: Vec<MemberResult> = members.iter().map(|m| with(m.clone(), None, false)).collect();
         let without = evaluate(&plain, 49.0);
         assert_eq!(evaluation.retention_uplift, without.retention_uplift);
         assert_eq!(evaluation.revenue_uplift_per_member, without.revenue_uplift_per_member);

@@ -26,7 +26,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use weiwan_app::campaigns::{ActionRequest, act_on_campaign, create_campaign, evaluate_campaign, load_catalog};
+use weiwan_app::campaigns::{
+    ActionRequest, act_on_campaign, create_campaign, evaluate_campaign, load_catalog,
+};
 use weiwan_app::churn_kinds::{ChurnKindCounts, ChurnKindSettings, churn_kinds, churn_kinds_in};
 use weiwan_app::{KpiSettings, Lake, Store, import_extract, parse_conditions, save_segment};
 use weiwan_decision::campaign::{CampaignAction, CampaignPlan, ChannelScript};
@@ -177,7 +179,8 @@ async fn churn_kinds_are_classified_on_a_hand_made_set_with_number_switches(stor
         dormant,
     };
     assert_eq!(report.overall, counts(13, 5, 2, 3, 1, 1));
-    let branches: Vec<_> = report.by_branch.iter().map(|b| (b.branch_id.as_str(), b.counts.clone())).collect();
+    let branches: Vec<_> =
+        report.by_branch.iter().map(|b| (b.branch_id.as_str(), b.counts.clone())).collect();
     assert_eq!(branches, [("B01", counts(11, 4, 2, 2, 1, 1)), ("B02", counts(2, 1, 0, 1, 0, 0))]);
     let b02 = churn_kinds_in(&lake, date("2026-11-01"), &defaults, true, Some("B02")).await.expect("B02");
     assert_eq!(b02.overall, counts(2, 1, 0, 1, 0, 0));
@@ -201,9 +204,10 @@ async fn churn_kinds_are_classified_on_a_hand_made_set_with_number_switches(stor
     // KPIs of the cohort: 8 members; B, C, D, E, F left (B and F to competitors, C, D, E
     // switched); G lies dormant; nobody stayed below 50 for 3 months (G billed 128, H had one
     // month without a bill).
-    let report = weiwan_app::cohort_kpis(store.as_ref(), &lake, "kinds", date("2026-11-01"), &KpiSettings::default())
-        .await
-        .expect("kpis");
+    let report =
+        weiwan_app::cohort_kpis(store.as_ref(), &lake, "kinds", date("2026-11-01"), &KpiSettings::default())
+            .await
+            .expect("kpis");
     let c = &report.overall.counts;
     assert_eq!(
         (c.members, c.left, c.left_external, c.left_internal_switch, c.dormant, c.low_arpu, c.lost),
@@ -223,8 +227,10 @@ async fn churn_kinds_are_classified_on_a_hand_made_set_with_number_switches(stor
     // Churn by month, split by kind: F in May, D in June (switch), B in July, C in August
     // (switch), E in September (switch), nobody in October.
     let trend = weiwan_app::dashboards::churn_trend(&lake, date("2026-11-01"), 6).await.expect("trend");
-    let split: Vec<_> =
-        trend.iter().map(|m| (m.month.as_str(), m.lines_at_start, m.left_external, m.left_internal_switch)).collect();
+    let split: Vec<_> = trend
+        .iter()
+        .map(|m| (m.month.as_str(), m.lines_at_start, m.left_external, m.left_internal_switch))
+        .collect();
     assert_eq!(
         split,
         [
@@ -294,8 +300,11 @@ expected_take_up = 0.2
     let (mut treated, mut control) = (KindCounts::default(), KindCounts::default());
     let (mut treated_retained, mut control_retained) = (0, 0);
     for member in &members {
-        let (arm, retained) =
-            if member.arm == "treated" { (&mut treated, &mut treated_retained) } else { (&mut control, &mut control_retained) };
+        let (arm, retained) = if member.arm == "treated" {
+            (&mut treated, &mut treated_retained)
+        } else {
+            (&mut control, &mut control_retained)
+        };
         match member.subscription_id.as_str() {
             "SB" => arm.external += 1,
             "SF" => {
@@ -312,7 +321,8 @@ expected_take_up = 0.2
     }
     assert_eq!(treated.external + control.external, 2);
     assert_eq!(treated_retained + control_retained, 3, "A, G, H: a switcher's line is not retained");
-    let evaluation = evaluate_campaign(store.as_ref(), &lake, "kinds", date("2026-11-01")).await.expect("evaluate");
+    let evaluation =
+        evaluate_campaign(store.as_ref(), &lake, "kinds", date("2026-11-01")).await.expect("evaluate");
     let e = &evaluation.evaluation;
     assert_eq!((e.treated.members, e.control.members), (4, 4));
     assert_eq!(e.treated.kinds, treated);

@@ -101,7 +101,12 @@ pub fn print(report: &KpiReport, with_managers: bool) {
     }
     let c = &report.overall.counts;
     let share = |kpi: &str| {
-        report.overall.kpis.get(kpi).and_then(|k| k.value).map_or("-".to_owned(), |v| format!("{:.1}%", v * 100.0))
+        report
+            .overall
+            .kpis
+            .get(kpi)
+            .and_then(|k| k.value)
+            .map_or("-".to_owned(), |v| format!("{:.1}%", v * 100.0))
     };
     println!(
         "  churn kinds 离网类型: left {} = external 外部离网 {} + internal switch 内部转网 {}; dormant 冬眠 {}; \

@@ -313,9 +313,13 @@ fn segments_cohorts_and_kpis_from_the_command_line() {
     // The churn kinds split `left` exactly, in the KPIs and over the whole base.
     assert_eq!(
         counts["left"].as_i64(),
-        Some(counts["left_external"].as_i64().expect("n") + counts["left_internal_switch"].as_i64().expect("n"))
+        Some(
+            counts["left_external"].as_i64().expect("n")
+                + counts["left_internal_switch"].as_i64().expect("n")
+        )
     );
-    let kinds = weiwan(&["churn", "kinds", "--as-of", "2026-11-01", "--lines", "--format", "json"], work.path());
+    let kinds =
+        weiwan(&["churn", "kinds", "--as-of", "2026-11-01", "--lines", "--format", "json"], work.path());
     assert!(kinds.status.success(), "{}", text(&kinds.stderr));
     let kinds: serde_json::Value = serde_json::from_slice(&kinds.stdout).expect("kinds json");
     let all = &kinds["overall"];

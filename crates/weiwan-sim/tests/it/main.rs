@@ -252,7 +252,13 @@ fn base() -> &'static Base {
             }
         }
         let empty = Base {
-            summary: Summary { customers: 0, subscriptions: 0, churned: 0, switched: 0, rows: BTreeMap::new() },
+            summary: Summary {
+                customers: 0,
+                subscriptions: 0,
+                churned: 0,
+                switched: 0,
+                rows: BTreeMap::new(),
+            },
             lines: BTreeMap::new(),
             customers: BTreeMap::new(),
             managers: BTreeMap::new(),
