@@ -10,7 +10,8 @@
 --   {run}        how many consecutive months below the floor make a member lost
 --
 -- `cohort` holds the members with their attributes frozen at the snapshot; `subscriptions`,
--- `usage_monthly` and `contracts` are the lake's tables.
+-- `usage_monthly` and `contracts` are the lake's tables; `churn_kinds` is the classification of
+-- sql/churn_kinds.sql as of {as_of} (external, internal_switch or dormant; docs/churn-kinds.md).
 
 WITH months AS (
     SELECT CAST(column1 AS DATE) AS month FROM (VALUES {months})
@@ -63,11 +64,13 @@ facts AS (
         l.subscription_id IS NOT NULL AS has_low_run,
         b.subscription_id IS NOT NULL AS has_binding,
         d.contracts_due,
-        d.contracts_renewed
+        d.contracts_renewed,
+        k.kind
     FROM members m
     LEFT JOIN low_arpu l ON l.subscription_id = m.subscription_id
     LEFT JOIN bound b ON b.subscription_id = m.subscription_id
     LEFT JOIN due d ON d.subscription_id = m.subscription_id
+    LEFT JOIN churn_kinds k ON k.subscription_id = m.subscription_id
 )
 SELECT
     subscription_id,
@@ -75,6 +78,10 @@ SELECT
     vip_tier,
     manager_id,
     CASE WHEN has_left THEN 1 ELSE 0 END AS left_by_as_of,
+    -- A member who left and whose person or handset came back within the window switched.
+    CASE WHEN has_left AND COALESCE(kind, 'external') <> 'internal_switch' THEN 1 ELSE 0 END AS left_external,
+    CASE WHEN has_left AND kind = 'internal_switch' THEN 1 ELSE 0 END AS left_internal_switch,
+    CASE WHEN NOT has_left AND kind = 'dormant' THEN 1 ELSE 0 END AS dormant,
     CASE WHEN NOT has_left AND has_low_run THEN 1 ELSE 0 END AS low_arpu,
     CASE WHEN disconnected_on IS NULL OR disconnected_on >= DATE '{last_month}' THEN 1 ELSE 0 END
         AS in_network_at_last_month,

@@ -12,8 +12,10 @@ use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, RecordB
 use arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
 use chrono::{Datelike, NaiveDate};
 use datafusion::datasource::MemTable;
+use weiwan_domain::codes::ChurnKind;
 
 use crate::batch::lake_session;
+use crate::churn_kinds::{ChurnKindSettings, register_churn_kinds};
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 use crate::segments::{
@@ -134,6 +136,12 @@ pub struct MemberOutcome {
     pub retained: bool,
     /// Yuan billed (ARPU summed) over the months from `since` to before the evaluation date.
     pub revenue: f64,
+    /// The line's churn kind as of the evaluation date (docs/churn-kinds.md), when asked for:
+    /// None for a line in use (or when not asked).
+    pub kind: Option<ChurnKind>,
+    /// Gone to a competitor, and its person or handset back on a line after the switch window
+    /// and before the evaluation date (挽回). Never true for an internal switch.
+    pub won_back: bool,
 }
 
 /// For each line (in the order given): still in the network on `as_of` (not disconnected
@@ -144,7 +152,29 @@ pub async fn member_outcomes(
     since: NaiveDate,
     as_of: NaiveDate,
 ) -> Result<Vec<MemberOutcome>> {
+    member_outcomes_with(lake, subscription_ids, since, as_of, None).await
+}
+
+/// [`member_outcomes`], with each line's churn kind and win-back as of `as_of` when `kinds`
+/// gives the settings to classify with.
+pub async fn member_outcomes_with(
+    lake: &Lake,
+    subscription_ids: &[String],
+    since: NaiveDate,
+    as_of: NaiveDate,
+    kinds: Option<&ChurnKindSettings>,
+) -> Result<Vec<MemberOutcome>> {
     let context = lake_session(lake).await?;
+    let (kind_columns, kind_join) = match kinds {
+        Some(settings) => {
+            register_churn_kinds(&context, as_of, settings).await?;
+            (
+                "k.kind AS kind, k.won_back_id IS NOT NULL AND k.kind = 'external' AS won_back",
+                "LEFT JOIN churn_kinds k ON k.subscription_id = m.subscription_id",
+            )
+        }
+        None => ("CAST(NULL AS VARCHAR) AS kind, false AS won_back", ""),
+    };
     let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new("subscription_id", DataType::Utf8, false)]));
     let ids = StringArray::from_iter_values(subscription_ids.iter());
     let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(ids)])?;
@@ -153,9 +183,10 @@ pub async fn member_outcomes(
     let sql = format!(
         "SELECT m.subscription_id, s.subscription_id IS NOT NULL AS known, \
          NOT (s.disconnected_on IS NOT NULL AND s.disconnected_on < DATE '{as_of}') AS retained, \
-         COALESCE(r.revenue, 0.0) AS revenue \
+         COALESCE(r.revenue, 0.0) AS revenue, {kind_columns} \
          FROM members m \
          LEFT JOIN subscriptions s ON s.subscription_id = m.subscription_id \
+         {kind_join} \
          LEFT JOIN (SELECT subscription_id, SUM(CAST(arpu AS DOUBLE)) AS revenue FROM usage_monthly \
                     WHERE month >= DATE '{since_month}' AND month < DATE '{as_of}' GROUP BY subscription_id) r \
            ON r.subscription_id = m.subscription_id"
@@ -167,7 +198,13 @@ pub async fn member_outcomes(
         let known = boolean(batch.column(1))?;
         let retained = boolean(batch.column(2))?;
         let revenue = float(batch.column(3))?;
+        let kind = text(batch.column(4))?;
+        let won_back = boolean(batch.column(5))?;
         for row in 0..batch.num_rows() {
+            let kind = (!kind.is_null(row))
+                .then(|| kind.value(row).parse::<ChurnKind>())
+                .transpose()
+                .map_err(|e| Error::internal(format!("churn kind of member {}: {e}", id.value(row))))?;
             found.insert(
                 id.value(row).to_owned(),
                 MemberOutcome {
@@ -175,6 +212,8 @@ pub async fn member_outcomes(
                     known: known.value(row),
                     retained: retained.is_null(row) || retained.value(row),
                     revenue: revenue.value(row),
+                    kind,
+                    won_back: won_back.is_valid(row) && won_back.value(row),
                 },
             );
         }

@@ -17,6 +17,7 @@ use datafusion::prelude::SessionContext;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{lake_session, write_query};
+use crate::churn_kinds::{ChurnKindSettings, register_churn_kinds};
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 use crate::segments::{SegmentError, SegmentQuery, member_rows_sql, segment_session};
@@ -24,9 +25,19 @@ use crate::segments::{SegmentError, SegmentQuery, member_rows_sql, segment_sessi
 const MEMBERS_SQL: &str = include_str!("../sql/kpi_members.sql");
 const GROUPS_SQL: &str = include_str!("../sql/kpi_groups.sql");
 
-/// The KPI names, in report order.
-pub const KPIS: [&str; 5] =
-    ["retention_rate", "in_network_rate", "churn_rate", "binding_rate", "renewal_rate"];
+/// The KPI names, in report order: the seeds' five, then those of the churn kinds
+/// (docs/churn-kinds.md).
+pub const KPIS: [&str; 9] = [
+    "retention_rate",
+    "in_network_rate",
+    "churn_rate",
+    "binding_rate",
+    "renewal_rate",
+    "retention_rate_excl_switch",
+    "external_churn_rate",
+    "internal_switch_rate",
+    "dormant_rate",
+];
 
 /// Where a cohort's members are kept.
 pub fn cohort_path(lake: &Lake, name: &str) -> PathBuf {
@@ -95,6 +106,8 @@ pub struct KpiSettings {
     pub low_months: u32,
     /// Targets by KPI name.
     pub targets: BTreeMap<String, Target>,
+    /// How departures are told apart and when a member is dormant (`[kpi.churn_kinds]`).
+    pub churn_kinds: ChurnKindSettings,
 }
 
 impl Default for KpiSettings {
@@ -106,7 +119,7 @@ impl Default for KpiSettings {
                 .into_iter()
                 .map(|(name, t0, t1)| (name.to_owned(), Target { t0, t1 }))
                 .collect();
-        KpiSettings { arpu_floor: 50.0, low_months: 3, targets }
+        KpiSettings { arpu_floor: 50.0, low_months: 3, targets, churn_kinds: ChurnKindSettings::default() }
     }
 }
 
@@ -118,6 +131,7 @@ impl KpiSettings {
         if !(1..=24).contains(&self.low_months) {
             return Err(format!("kpi low_months {}: must be 1 to 24", self.low_months));
         }
+        self.churn_kinds.validate()?;
         for (name, target) in &self.targets {
             if !KPIS.contains(&name.as_str()) {
                 return Err(format!("kpi target {name}: unknown KPI; the KPIs are {}", KPIS.join(", ")));
@@ -135,9 +149,9 @@ impl KpiSettings {
     }
 }
 
-/// The churn rate is the one KPI where less is better.
+/// The churn rates, of any kind, are the KPIs where less is better.
 fn lower_is_better(kpi: &str) -> bool {
-    kpi == "churn_rate"
+    matches!(kpi, "churn_rate" | "external_churn_rate" | "internal_switch_rate" | "dormant_rate")
 }
 
 /// A rate and how it stands against its targets.
@@ -156,6 +170,11 @@ pub struct Kpi {
 pub struct KpiCounts {
     pub members: i64,
     pub left: i64,
+    /// Of `left`: gone to a competitor (外部离网) and internal number switches (内部转网).
+    pub left_external: i64,
+    pub left_internal_switch: i64,
+    /// In network at the date but unused for the dormancy months (冬眠).
+    pub dormant: i64,
     pub low_arpu: i64,
     pub lost: i64,
     pub in_network: i64,
@@ -248,6 +267,7 @@ pub async fn cohort_kpis(
         .replace("{run}", &settings.low_months.to_string());
 
     let context = lake_session(lake).await?;
+    register_churn_kinds(&context, as_of, &settings.churn_kinds).await?;
     context
         .register_parquet("cohort", path.to_string_lossy().as_ref(), Default::default())
         .await
@@ -278,9 +298,12 @@ async fn group_kpis(context: &SessionContext, column: &str, settings: &KpiSettin
     groups(&batches, settings)
 }
 
-const COUNT_COLUMNS: [&str; 10] = [
+const COUNT_COLUMNS: [&str; 13] = [
     "members",
     "left_count",
+    "left_external",
+    "left_internal_switch",
+    "dormant",
     "low_arpu",
     "lost",
     "in_network",
@@ -326,14 +349,17 @@ fn groups(batches: &[RecordBatch], settings: &KpiSettings) -> Result<Vec<KpiGrou
                 counts: KpiCounts {
                     members: count(0),
                     left: count(1),
-                    low_arpu: count(2),
-                    lost: count(3),
-                    in_network: count(4),
-                    in_network_at_last_month: count(5),
-                    left_in_last_month: count(6),
-                    bound: count(7),
-                    contracts_due: count(8),
-                    contracts_renewed: count(9),
+                    left_external: count(2),
+                    left_internal_switch: count(3),
+                    dormant: count(4),
+                    low_arpu: count(5),
+                    lost: count(6),
+                    in_network: count(7),
+                    in_network_at_last_month: count(8),
+                    left_in_last_month: count(9),
+                    bound: count(10),
+                    contracts_due: count(11),
+                    contracts_renewed: count(12),
                 },
                 kpis,
             });

@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod batch;
 pub mod campaigns;
 pub mod churn;
+pub mod churn_kinds;
 pub mod error;
 pub mod keys;
 pub mod kpi;
@@ -27,6 +28,9 @@ pub mod validate;
 pub mod writer;
 
 pub use batch::{Customer360, build_customer_360, customer_360_path};
+pub use churn_kinds::{
+    BranchChurnKinds, ChurnKindCounts, ChurnKindReport, ChurnKindSettings, ClassifiedLine, classify_churn,
+};
 pub use error::{Error, Location, Problem, Refusal, Result};
 pub use kpi::{KpiError, KpiGroup, KpiRefused, KpiReport, KpiSettings, Target, cohort_kpis, snapshot_cohort};
 pub use lake::{Lake, Manifest, StagedExtract};

@@ -12,8 +12,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use weiwan_analytics::ChurnKindSettings;
 use weiwan_analytics::Condition;
-use weiwan_analytics::campaigns::{campaign_candidates, check_conditions, member_outcomes};
+use weiwan_analytics::campaigns::{
+    campaign_candidates, check_conditions, member_outcomes, member_outcomes_with,
+};
 use weiwan_decision::campaign::{
     CampaignAction, CampaignPlan, PreviewTally, approvals_required, assign_offer, next_status, yuan,
 };
@@ -1110,7 +1113,10 @@ pub async fn evaluate_campaign(
     }
     let members = store.campaign_members(campaign_id).await?;
     let ids: Vec<String> = members.iter().map(|m| m.subscription_id.clone()).collect();
-    let outcomes = member_outcomes(lake, &ids, started, as_of).await?;
+    // Each member's churn kind as of the evaluation date, with the default window and dormancy
+    // (docs/churn-kinds.md): counted per arm, beside the line-based uplift.
+    let kinds = ChurnKindSettings::default();
+    let outcomes = member_outcomes_with(lake, &ids, started, as_of, Some(&kinds)).await?;
     // The same number of months before the campaign: the covariate of the revenue uplift.
     let start_month = started.with_day(1).unwrap_or(started);
     let months_of = |d: NaiveDate| d.year() * 12 + d.month() as i32;
@@ -1132,6 +1138,8 @@ pub async fn evaluate_campaign(
             retained: outcome.retained,
             revenue: outcome.revenue,
             pre_revenue: Some(before.revenue),
+            kind: outcome.kind,
+            won_back: outcome.won_back,
         });
     }
     let takeups = store.takeups(campaign_id).await?;

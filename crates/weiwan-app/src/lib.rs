@@ -8,6 +8,7 @@ pub mod batch;
 pub mod campaigns;
 pub mod cases;
 pub mod churn;
+pub mod churn_kinds;
 pub mod clubs;
 pub mod contact;
 pub mod dashboards;

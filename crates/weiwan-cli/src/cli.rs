@@ -364,6 +364,29 @@ pub enum ChurnAction {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Churn kinds 离网类型 as of a date (docs/churn-kinds.md): lines gone to a competitor,
+    /// internal number switches (the same person or handset back on a new line within the
+    /// window) and dormant lines, overall and by branch.
+    Kinds {
+        /// The date, YYYY-MM-DD: what happened before it counts.
+        #[arg(long)]
+        as_of: String,
+        /// W, days around a disconnection within which a new line makes it a switch
+        /// (default: `[kpi.churn_kinds]` of the config file, else 30).
+        #[arg(long)]
+        window_days: Option<u32>,
+        /// N, complete months without use that make a line dormant (default: the config
+        /// file's, else 3).
+        #[arg(long)]
+        dormant_months: Option<u32>,
+        /// Also list every line that left or lies dormant, with its kind (personal data).
+        #[arg(long)]
+        lines: bool,
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        format: Output,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Stratified K-fold cross-validation: AUC, PR-AUC, top-decile lift, log loss, Brier
     /// score and a reliability table.
     Evaluate {

@@ -64,6 +64,13 @@
 //! shrinks by the share of revenue the past explains. The plain difference is reported beside it
 //! ([`Evaluation::revenue_uplift_unadjusted`]).
 //!
+//! Each arm also counts its members by churn kind (docs/churn-kinds.md): gone to a competitor,
+//! internal number switch (内部转网), dormant, and the competitors' leavers won back. These are
+//! counts beside the uplift, which stays line-based: a switcher's line left, so it is not
+//! retained. A win-back counts only for a member gone to a competitor: an internal switch is
+//! never a win-back, whatever the member says (the classification already leaves its `won_back`
+//! false; [`evaluate`] checks again).
+//!
 //! [`contact_stats`] adds the contact funnel of the campaign's tasks (worked → reached → accepted)
 //! per channel and per account manager.
 
@@ -72,6 +79,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use weiwan_domain::codes::ChurnKind;
 
 /// The two-sided 95% quantile of the standard normal distribution.
 const Z_95: f64 = 1.959964;
@@ -188,6 +196,47 @@ pub struct MemberResult {
     /// that adjusts the revenue uplift for chance imbalance between the arms (CUPED).
     #[serde(default)]
     pub pre_revenue: Option<f64>,
+    /// The member's churn kind by the evaluation date: None while the line is in use.
+    #[serde(default)]
+    pub kind: Option<ChurnKind>,
+    /// Gone to a competitor, and its person or handset back on a line after the switch window
+    /// (挽回). Counted only with `kind` external.
+    #[serde(default)]
+    pub won_back: bool,
+}
+
+/// An arm's members by churn kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindCounts {
+    /// Left for a competitor (外部离网).
+    pub external: u64,
+    /// Left for a new line of the same person or handset (内部转网): not retained, not won back.
+    pub internal_switch: u64,
+    /// Still on the network, unused for months (冬眠).
+    pub dormant: u64,
+    /// Of `external`, those whose person or handset came back after the window (挽回).
+    pub won_back: u64,
+}
+
+impl KindCounts {
+    fn count(&mut self, kind: Option<ChurnKind>, won_back: bool) {
+        match kind {
+            Some(ChurnKind::External) => {
+                self.external += 1;
+                self.won_back += u64::from(won_back);
+            }
+            Some(ChurnKind::InternalSwitch) => self.internal_switch += 1,
+            Some(ChurnKind::Dormant) => self.dormant += 1,
+            None => {}
+        }
+    }
+
+    fn add(&mut self, other: &KindCounts) {
+        self.external += other.external;
+        self.internal_switch += other.internal_switch;
+        self.dormant += other.dormant;
+        self.won_back += other.won_back;
+    }
 }
 
 /// An estimate with its 95% interval.
@@ -237,6 +286,9 @@ pub struct ArmSummary {
     pub revenue: f64,
     /// `revenue / members`; 0 when there are no members.
     pub revenue_per_member: f64,
+    /// The members by churn kind.
+    #[serde(default)]
+    pub kinds: KindCounts,
 }
 
 /// The two arms of one stratum.
@@ -295,6 +347,7 @@ struct ArmData {
     revenues: Vec<f64>,
     /// Revenues adjusted by the pre-period covariate (equal to `revenues` without one).
     adjusted: Vec<f64>,
+    kinds: KindCounts,
 }
 
 impl ArmData {
@@ -331,7 +384,7 @@ impl ArmData {
     }
 
     fn summary(&self) -> ArmSummary {
-        arm_summary(self.members(), self.retained, self.revenues.iter().sum())
+        arm_summary(self.members(), self.retained, self.revenues.iter().sum(), self.kinds)
     }
 }
 
@@ -371,13 +424,14 @@ fn cuped(members: &[MemberResult]) -> (f64, BTreeMap<&str, f64>) {
     (theta, means.into_iter().map(|(stratum, (x, _))| (stratum, x)).collect())
 }
 
-fn arm_summary(members: u64, retained: u64, revenue: f64) -> ArmSummary {
+fn arm_summary(members: u64, retained: u64, revenue: f64, kinds: KindCounts) -> ArmSummary {
     ArmSummary {
         members,
         retained,
         retention_rate: ratio(retained, members),
         revenue,
         revenue_per_member: ratio_f(revenue, members),
+        kinds,
     }
 }
 
@@ -426,6 +480,7 @@ pub fn evaluate(members: &[MemberResult], offer_cost: f64) -> Evaluation {
             Arm::Control => control,
         };
         arm.retained += u64::from(member.retained);
+        arm.kinds.count(member.kind, member.won_back);
         arm.revenues.push(member.revenue);
         let pre = member.pre_revenue.unwrap_or(pre_means[member.stratum.as_str()]);
         arm.adjusted.push(member.revenue - theta * (pre - pre_means[member.stratum.as_str()]));
@@ -437,7 +492,8 @@ pub fn evaluate(members: &[MemberResult], offer_cost: f64) -> Evaluation {
     let mut unadjusted_parts = Vec::new();
     let mut unmatched_members = 0;
     let mut revenue_unmatched_members = 0;
-    let (mut treated_total, mut control_total) = ((0, 0, 0.0), (0, 0, 0.0));
+    let (mut treated_total, mut control_total) =
+        ((0, 0, 0.0, KindCounts::default()), (0, 0, 0.0, KindCounts::default()));
     for (stratum, (treated, control)) in &by_stratum {
         let (treated_summary, control_summary) = (treated.summary(), control.summary());
         for (total, summary) in
@@ -446,6 +502,7 @@ pub fn evaluate(members: &[MemberResult], offer_cost: f64) -> Evaluation {
             total.0 += summary.members;
             total.1 += summary.retained;
             total.2 += summary.revenue;
+            total.3.add(&summary.kinds);
         }
         let size = treated.members() + control.members();
 
@@ -486,8 +543,8 @@ pub fn evaluate(members: &[MemberResult], offer_cost: f64) -> Evaluation {
         });
     }
 
-    let treated = arm_summary(treated_total.0, treated_total.1, treated_total.2);
-    let control = arm_summary(control_total.0, control_total.1, control_total.2);
+    let treated = arm_summary(treated_total.0, treated_total.1, treated_total.2, treated_total.3);
+    let control = arm_summary(control_total.0, control_total.1, control_total.2, control_total.3);
     let retention_uplift = stratified(&retention_parts);
     let revenue_uplift_per_member = stratified(&revenue_parts);
     let revenue_uplift_unadjusted = stratified(&unadjusted_parts);
@@ -602,7 +659,15 @@ mod tests {
     }
 
     fn member(stratum: &str, arm: Arm, retained: bool, revenue: f64) -> MemberResult {
-        MemberResult { stratum: stratum.to_owned(), arm, retained, revenue, pre_revenue: None }
+        MemberResult {
+            stratum: stratum.to_owned(),
+            arm,
+            retained,
+            revenue,
+            pre_revenue: None,
+            kind: None,
+            won_back: false,
+        }
     }
 
     /// 1000 gold and 37 diamond candidates, interleaved.
@@ -731,6 +796,8 @@ mod tests {
                     retained: rng.random_bool(retention.clamp(0.0, 1.0)),
                     revenue: mean_revenue + revenue_shift + REVENUE_SD * standard_normal(&mut rng),
                     pre_revenue: None,
+                    kind: None,
+                    won_back: false,
                 }
             })
             .collect()
@@ -757,6 +824,8 @@ mod tests {
                     retained: true,
                     revenue,
                     pre_revenue: Some(pre),
+                    kind: None,
+                    won_back: false,
                 }
             })
             .collect()
@@ -920,6 +989,53 @@ mod tests {
         assert_eq!(c.control.retention_rate, 0.0);
         assert_eq!(c.control.revenue_per_member, 0.0);
         assert_eq!(c.retention_uplift, None);
+    }
+
+    #[test]
+    fn arms_count_their_members_by_churn_kind_and_a_switch_is_never_a_win_back() {
+        let with = |mut m: MemberResult, kind: Option<ChurnKind>, won_back: bool| {
+            m.kind = kind;
+            m.won_back = won_back;
+            m
+        };
+        let external = Some(ChurnKind::External);
+        let switch = Some(ChurnKind::InternalSwitch);
+        // The campaign worked by hand above, its leavers given kinds: in stratum a the treated
+        // leaver switched to a new line (and claims a win-back, which must not count), the
+        // control leaver went to a competitor and came back; in b the control leaver went to a
+        // competitor for good; one treated member of b lies dormant.
+        let members = vec![
+            member("a", Arm::Treated, true, 10.0),
+            member("a", Arm::Treated, true, 20.0),
+            with(member("a", Arm::Treated, false, 30.0), switch, true),
+            member("a", Arm::Treated, true, 40.0),
+            member("a", Arm::Control, true, 10.0),
+            with(member("a", Arm::Control, false, 20.0), external, true),
+            member("c", Arm::Treated, true, 100.0),
+            with(member("b", Arm::Control, false, 40.0), external, false),
+            with(member("b", Arm::Treated, true, 50.0), Some(ChurnKind::Dormant), false),
+            member("b", Arm::Treated, true, 70.0),
+            member("b", Arm::Control, true, 40.0),
+        ];
+        let evaluation = evaluate(&members, 49.0);
+        let kinds = |external, internal_switch, dormant, won_back| KindCounts {
+            external,
+            internal_switch,
+            dormant,
+            won_back,
+        };
+        assert_eq!(evaluation.treated.kinds, kinds(0, 1, 1, 0));
+        assert_eq!(evaluation.control.kinds, kinds(2, 0, 0, 1));
+        assert_eq!(evaluation.strata[0].treated.kinds, kinds(0, 1, 0, 0));
+        assert_eq!(evaluation.strata[0].control.kinds, kinds(1, 0, 0, 1));
+        assert_eq!(evaluation.strata[1].control.kinds, kinds(1, 0, 0, 0));
+        // The kinds are counts beside the uplift: the arithmetic is that of the plain campaign.
+        let plain: Vec<MemberResult> = members.iter().map(|m| with(m.clone(), None, false)).collect();
+        let without = evaluate(&plain, 49.0);
+        assert_eq!(evaluation.retention_uplift, without.retention_uplift);
+        assert_eq!(evaluation.revenue_uplift_per_member, without.revenue_uplift_per_member);
+        assert_close(evaluation.retention_uplift.expect("uplift").estimate, 0.35);
+        assert_eq!((evaluation.treated.retained, evaluation.control.retained), (6, 2));
     }
 
     #[test]

@@ -416,6 +416,55 @@ code_enum! {
     }
 }
 
+code_enum! {
+    /// How a line was lost, or lies idle (离网类型, docs/churn-kinds.md): to a competitor
+    /// (外部离网); an internal number switch (内部转网), the same person or handset back on a
+    /// new line of the operator within a window of the disconnection, often to chase
+    /// new-customer offers; or dormant (冬眠), still on the network but unused for months.
+    ChurnKind {
+        External = "external", "外部离网", "to a competitor";
+        InternalSwitch = "internal_switch", "内部转网", "internal number switch";
+        Dormant = "dormant", "冬眠", "dormant";
+    }
+}
+
+impl ChurnKind {
+    /// Whether the line left the network (a dormant line is still on it).
+    pub const fn left(self) -> bool {
+        matches!(self, ChurnKind::External | ChurnKind::InternalSwitch)
+    }
+}
+
+code_enum! {
+    /// What tied an internal number switch's new line to the line that left: the same customer
+    /// record, another customer with the same ID number (the same person), or the same handset.
+    SwitchMatch {
+        Customer = "customer", "同一客户", "same customer";
+        IdNumber = "id_number", "同一证件号", "same ID number";
+        Device = "device", "同一终端", "same handset";
+    }
+}
+
+/// The churn kinds travel as their codes in JSON and TOML (`"internal_switch"`).
+macro_rules! serde_as_code {
+    ($($name:ident),+) => {$(
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.code())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
+                let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    )+};
+}
+
+serde_as_code!(ChurnKind, SwitchMatch);
+
 impl TaskPriority {
     /// 0 for the most urgent; for sorting.
     pub const fn rank(self) -> u8 {
@@ -440,5 +489,8 @@ mod tests {
         let err = "platinum".parse::<VipTier>().expect_err("unknown tier");
         assert_eq!(err.to_string(), "\"platinum\" is not one of diamond, gold, silver, member, mass");
         assert_eq!(SubscriptionStatus::NumberKeep.label_zh(), "停机保号");
+        assert_eq!("internal_switch".parse::<ChurnKind>(), Ok(ChurnKind::InternalSwitch));
+        assert_eq!(ChurnKind::InternalSwitch.label_zh(), "内部转网");
+        assert!(ChurnKind::External.left() && !ChurnKind::Dormant.left());
     }
 }

@@ -354,6 +354,12 @@ pub static SUBSCRIPTIONS: Table = Table {
         opt("contract_end", ColumnKind::Date, "", "end of the current contract or binding, if any"),
         opt("device_model", NAME, "", "handset model"),
         opt(
+            "device_id",
+            ColumnKind::Id,
+            "",
+            "identity of the handset in the line (e.g. a hashed IMEI); ties a new line to one that left (内部转网); personal data",
+        ),
+        opt(
             "device_since",
             ColumnKind::Date,
             "",

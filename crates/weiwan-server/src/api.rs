@@ -74,6 +74,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::file_api::FileApiDoc::openapi());
     doc.merge(crate::groups_api::GroupApiDoc::openapi());
     doc.merge(crate::clubs_api::ClubApiDoc::openapi());
+    doc.merge(crate::churn_kinds_api::ChurnKindsApiDoc::openapi());
     doc
 }
 

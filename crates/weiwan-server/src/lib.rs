@@ -15,6 +15,7 @@ pub mod api;
 pub mod auth;
 pub mod campaigns_api;
 pub mod cases_api;
+pub mod churn_kinds_api;
 pub mod clubs_api;
 pub mod console;
 pub mod error;
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(file_api::routes())
         .merge(groups_api::routes())
         .merge(clubs_api::routes())
+        .merge(churn_kinds_api::routes())
         .merge(console::routes())
         .merge(metrics_layer::routes())
         .layer(axum::middleware::from_fn(metrics_layer::track))

@@ -50,6 +50,15 @@ pub(crate) fn customer_rng(seed: u64, customer_index: u64) -> SimRng {
     rng
 }
 
+/// The generator of an internal switch (内部转网): whether the leaver on line
+/// `subscription_index` comes back on a new line, and that line's whole life. A key of its own,
+/// so the customers' streams, and every row they give, stay as they were.
+pub(crate) fn switch_rng(seed: u64, subscription_index: u64) -> SimRng {
+    let mut rng = SimRng::from_seed(key_of(seed ^ 0x5717_C4ED_5717_C4ED));
+    rng.set_stream(subscription_index);
+    rng
+}
+
 /// The generator of the reference tables.
 pub(crate) fn reference_rng(seed: u64) -> SimRng {
     customer_rng(seed, REFERENCE_STREAM)

@@ -91,6 +91,7 @@ pub(crate) fn emit_subscription<S: RowSink>(
         row.push(line.activated_on.map_or(Value::Null, Value::Date));
         row.push(line.contract_end.map_or(Value::Null, Value::Date));
         row.push(optional_text(line.device_model));
+        row.push(optional_text(line.device_id.as_deref()));
         row.push(line.device_since.map_or(Value::Null, Value::Date));
         row.push(if line.in_family { text(family_group_id) } else { Value::Null });
         row.push(line.disconnected_on.map_or(Value::Null, Value::Date));

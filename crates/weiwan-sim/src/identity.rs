@@ -75,6 +75,13 @@ pub(crate) fn msisdn(out: &mut String, seed: u64, subscription_index: u64) {
     let _ = write!(out, "{prefix}{:08}", number % SUFFIXES_PER_PREFIX);
 }
 
+/// The identity of a handset (a hashed IMEI, as operators deliver it): a keyed hash of the line
+/// and the day the handset was first seen on it, so a new handset gets a new identity.
+pub(crate) fn device_id(seed: u64, subscription_index: u64, since: Option<NaiveDate>) -> String {
+    let day = since.map_or(0, |date| date.num_days_from_ce() as u64);
+    format!("H{:016x}", crate::draw::hash_of(seed ^ 0xD3F1_CE1D, &[subscription_index, day]))
+}
+
 /// Work mobile of a manager: prefix 134, which no subscriber line uses, so it never clashes.
 pub(crate) fn manager_phone(manager_index: u64) -> String {
     format!("134{:08}", manager_index % SUFFIXES_PER_PREFIX)

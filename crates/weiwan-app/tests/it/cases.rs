@@ -22,7 +22,7 @@ async fn seed(store: &dyn Store) {
     let line = |id: &str, customer: &str, msisdn: &str| {
         row(
             TableId::Subscriptions,
-            &[id, customer, msisdn, "P96", "active", "2015-03-01", "", "", "", "", ""],
+            &[id, customer, msisdn, "P96", "active", "2015-03-01", "", "", "", "", "", ""],
         )
     };
     let mut tx = store.begin_import().await.expect("begin");

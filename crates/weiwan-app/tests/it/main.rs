@@ -225,6 +225,7 @@ mod appraisal;
 mod campaigns;
 mod cases;
 mod churn;
+mod churn_kinds;
 mod dashboards;
 mod dispatch;
 mod groups_clubs;

@@ -1,4 +1,5 @@
-//! `weiwan churn train | score | evaluate`: churn models on any labelled CSV.
+//! `weiwan churn train | score | evaluate`: churn models on any labelled CSV; `train-lake` on
+//! the operator's lake; `kinds`, the churn kinds 离网类型 of the lake's lines.
 
 use anyhow::Context;
 use weiwan_model::{Algorithm, ChurnModel, ContributionMethod, TrainOptions};
@@ -13,6 +14,55 @@ pub async fn train_lake(as_of: &str, config: &StoreConfig) -> anyhow::Result<()>
     print_trained(
         &weiwan_app::train_churn_model_with_progress(&lake, as_of, &crate::progress::bars()).await?,
     );
+    Ok(())
+}
+
+/// `weiwan churn kinds`: how many lines left for a competitor, switched to a new line of the
+/// operator, or lie dormant, as of a date.
+pub async fn kinds(
+    as_of: &str,
+    settings: &weiwan_app::churn_kinds::ChurnKindSettings,
+    with_lines: bool,
+    format: Output,
+    config: &StoreConfig,
+) -> anyhow::Result<()> {
+    let as_of = super::run::parse_date(as_of)?;
+    let (_store, lake) = super::open(config).await?;
+    let report = weiwan_app::churn_kinds::churn_kinds(&lake, as_of, settings, with_lines).await?;
+    if format == Output::Json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "churn kinds 离网类型 as of {} (switch window {} days, dormant after {} months without use)",
+        report.as_of, report.window_days, report.dormant_months
+    );
+    println!(
+        "  {:<16} {:>9} {:>9} {:>16} {:>18} {:>12} {:>10}",
+        "", "lines", "left", "external 外部离网", "switch 内部转网", "won back 挽回", "dormant 冬眠"
+    );
+    let mut rows = vec![("all 全部".to_owned(), &report.overall)];
+    rows.extend(report.by_branch.iter().map(|b| (format!("branch {}", b.branch_id), &b.counts)));
+    for (label, c) in rows {
+        println!(
+            "  {:<16} {:>9} {:>9} {:>16} {:>18} {:>12} {:>10}",
+            label, c.lines, c.left, c.external, c.internal_switch, c.won_back, c.dormant
+        );
+    }
+    for line in &report.lines {
+        println!(
+            "  {} {} {} {}{}{}",
+            line.subscription_id,
+            line.customer_id,
+            line.kind,
+            line.disconnected_on.as_deref().unwrap_or("-"),
+            match (&line.successor_id, line.matched_by) {
+                (Some(successor), Some(by)) => format!(" -> {successor} ({by})"),
+                _ => String::new(),
+            },
+            line.won_back_id.as_deref().map(|id| format!(" won back on {id}")).unwrap_or_default()
+        );
+    }
     Ok(())
 }
 
@@ -43,8 +93,8 @@ pub fn print_trained(trained: &weiwan_app::TrainedChurnModel) {
 
 pub fn run(action: ChurnAction) -> anyhow::Result<()> {
     match action {
-        ChurnAction::TrainLake { .. } => {
-            anyhow::bail!("train-lake runs with the store and the data directory")
+        ChurnAction::TrainLake { .. } | ChurnAction::Kinds { .. } => {
+            anyhow::bail!("train-lake and kinds run with the store and the data directory")
         }
         ChurnAction::Train { data, model } => {
             let trained = weiwan_model::train_csv(&data.csv, &options(&data))?;

@@ -99,4 +99,22 @@ pub fn print(report: &KpiReport, with_managers: bool) {
             rate("renewal_rate")
         );
     }
+    let c = &report.overall.counts;
+    let share = |kpi: &str| {
+        report
+            .overall
+            .kpis
+            .get(kpi)
+            .and_then(|k| k.value)
+            .map_or("-".to_owned(), |v| format!("{:.1}%", v * 100.0))
+    };
+    println!(
+        "  churn kinds 离网类型: left {} = external 外部离网 {} + internal switch 内部转网 {}; dormant 冬眠 {}; \
+         保有率 with switchers kept 剔除内部转网 {}",
+        c.left,
+        c.left_external,
+        c.left_internal_switch,
+        c.dormant,
+        share("retention_rate_excl_switch")
+    );
 }

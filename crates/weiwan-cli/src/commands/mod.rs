@@ -51,6 +51,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::cli::ChurnAction::TrainLake { as_of, store } => {
                 churn::train_lake(&as_of, &config::resolve(&store, &file)?).await
             }
+            crate::cli::ChurnAction::Kinds { as_of, window_days, dormant_months, lines, format, store } => {
+                let mut settings = file.kpi.as_ref().map(|kpi| kpi.churn_kinds).unwrap_or_default();
+                settings.window_days = window_days.unwrap_or(settings.window_days);
+                settings.dormant_months = dormant_months.unwrap_or(settings.dormant_months);
+                churn::kinds(&as_of, &settings, lines, format, &config::resolve(&store, &file)?).await
+            }
             action => tokio::task::spawn_blocking(move || churn::run(action)).await?,
         },
         Command::Clv(args) => tokio::task::spawn_blocking(move || clv::run(args.action)).await?,

@@ -310,6 +310,29 @@ fn segments_cohorts_and_kpis_from_the_command_line() {
     assert_eq!(overall["kpis"]["retention_rate"]["t0"], serde_json::json!(0.77));
     assert!(report["by_branch"].as_array().expect("branches").len() > 1);
 
+    // The churn kinds split `left` exactly, in the KPIs and over the whole base.
+    assert_eq!(
+        counts["left"].as_i64(),
+        Some(
+            counts["left_external"].as_i64().expect("n")
+                + counts["left_internal_switch"].as_i64().expect("n")
+        )
+    );
+    let kinds =
+        weiwan(&["churn", "kinds", "--as-of", "2026-11-01", "--lines", "--format", "json"], work.path());
+    assert!(kinds.status.success(), "{}", text(&kinds.stderr));
+    let kinds: serde_json::Value = serde_json::from_slice(&kinds.stdout).expect("kinds json");
+    let all = &kinds["overall"];
+    let n = |key: &str| all[key].as_i64().expect(key);
+    assert_eq!(n("left"), n("external") + n("internal_switch"), "{all}");
+    assert!(n("internal_switch") > 0, "the simulator's switchers are found: {all}");
+    let lines = kinds["lines"].as_array().expect("lines");
+    assert_eq!(lines.len() as i64, n("left") + n("dormant"));
+    assert!(lines.iter().all(|l| l["kind"] != "internal_switch" || l["won_back_id"].is_null()));
+    let text_report = weiwan(&["churn", "kinds", "--as-of", "2026-11-01", "--window-days", "0"], work.path());
+    assert_eq!(text_report.status.code(), Some(1));
+    assert!(text(&text_report.stderr).contains("window_days 0"), "{}", text(&text_report.stderr));
+
     let unknown = weiwan(&["kpi", "--cohort", "nope", "--as-of", "2026-11-01"], work.path());
     assert_eq!(unknown.status.code(), Some(1));
     assert!(text(&unknown.stderr).contains("no cohort named \"nope\""), "{}", text(&unknown.stderr));

@@ -68,6 +68,18 @@ messages! {
     ChurnRate => "离网率", "Churn rate";
     BindingRate => "捆绑到位率", "Binding rate";
     RenewalRate => "续签率", "Renewal rate";
+    RetentionExclSwitch => "保有率（内部转网不计流失）", "Retention rate (switchers kept)";
+    ExternalChurnRate => "外部离网率", "Left for a competitor";
+    InternalSwitchRate => "内部转网率", "Internal switch rate";
+    DormantRate => "冬眠率", "Dormant rate";
+    KindsCounts => "外部离网 / 内部转网 / 冬眠", "Competitor / switch / dormant";
+    KindsTitle => "离网类型（全网号码）", "Churn kinds (all lines)";
+    KindsNote => "内部转网：同一客户、同一证件号或同一终端在离网前后30天内开通新号码；冬眠：在网但连续3个月无通话、流量和短信。", "Internal switch: the same customer, ID number or handset on a new line within 30 days of the disconnection; dormant: on the network but no calls, data or SMS for 3 months.";
+    Lines => "号码数", "Lines";
+    LeftExternal => "外部离网", "Left for a competitor";
+    LeftSwitch => "内部转网", "Internal switch";
+    WonBack => "挽回", "Won back";
+    Dormant => "冬眠", "Dormant";
     Attained => "达标", "Target";
     DashboardTitle => "管理驾驶舱", "Management dashboard";
     RetentionByBranch => "保有率按月（分公司）", "Retention rate by month (branches)";
@@ -206,6 +218,10 @@ fn kpi_label(kpi: &str) -> M {
         "in_network_rate" => M::InNetworkRate,
         "churn_rate" => M::ChurnRate,
         "binding_rate" => M::BindingRate,
+        "retention_rate_excl_switch" => M::RetentionExclSwitch,
+        "external_churn_rate" => M::ExternalChurnRate,
+        "internal_switch_rate" => M::InternalSwitchRate,
+        "dormant_rate" => M::DormantRate,
         _ => M::RenewalRate,
     }
 }
@@ -284,6 +300,7 @@ fn kpi_table(lang: Lang, id: &str, groups: &[weiwan_app::KpiGroup], name: impl F
             thead { tr {
                 th { (M::Group.text(lang)) } th { (M::Members.text(lang)) }
                 @for kpi in weiwan_app::KPIS { th { (kpi_label(kpi).text(lang)) } }
+                th { (M::KindsCounts.text(lang)) }
             } }
             tbody {
                 @for group in groups {
@@ -297,6 +314,7 @@ fn kpi_table(lang: Lang, id: &str, groups: &[weiwan_app::KpiGroup], name: impl F
                                 @if let Some(attained) = value.and_then(|v| v.attainment) { " " span.muted title=(M::Attained.text(lang)) { (attained) } }
                             }
                         }
+                        td.num.kinds { (group.counts.left_external) " / " (group.counts.left_internal_switch) " / " (group.counts.dormant) }
                     }
                 }
             }
@@ -321,7 +339,8 @@ async fn dashboard(
     let (names, chosen) = chosen_cohort(&state, &viewer, query.cohort).await?;
     let own = viewer.who.branch_id.clone();
     let (store, lake, cohort) = (state.store.clone(), state.lake.clone(), chosen.clone());
-    let (trend, churn, uplifts) = crate::on_analytics(&state, async move {
+    let scope = own.clone();
+    let (trend, churn, uplifts, kinds) = crate::on_analytics(&state, async move {
         let trend = match &cohort {
             Some(name) => Some(
                 weiwan_app::dashboards::kpi_trend(
@@ -337,7 +356,10 @@ async fn dashboard(
         };
         let churn = weiwan_app::dashboards::churn_trend(&lake, as_of, 12).await?;
         let uplifts = weiwan_app::dashboards::campaign_uplifts(store.as_ref(), &lake, as_of).await?;
-        Ok((trend, churn, uplifts))
+        let settings = weiwan_app::churn_kinds::ChurnKindSettings::default();
+        let kinds =
+            weiwan_app::churn_kinds::churn_kinds_in(&lake, as_of, &settings, false, scope.as_deref()).await?;
+        Ok((trend, churn, uplifts, kinds))
     })
     .await
     .map_err(|e| viewer.fail(e))?;
@@ -353,7 +375,8 @@ async fn dashboard(
         "xAxis": {"type": "category", "data": churn.iter().map(|m| m.month.clone()).collect::<Vec<_>>()},
         "yAxis": [{"type": "value", "name": t(M::LinesLeft)}, {"type": "value", "name": t(M::Rate), "axisLabel": {"formatter": "{value}%"}}],
         "series": [
-            {"name": t(M::LinesLeft), "type": "bar", "data": churn.iter().map(|m| m.left).collect::<Vec<_>>()},
+            {"name": t(M::LeftExternal), "type": "bar", "stack": "left", "data": churn.iter().map(|m| m.left_external).collect::<Vec<_>>()},
+            {"name": t(M::LeftSwitch), "type": "bar", "stack": "left", "data": churn.iter().map(|m| m.left_internal_switch).collect::<Vec<_>>()},
             {"name": t(M::Rate), "type": "line", "yAxisIndex": 1,
              "data": churn.iter().map(|m| m.churn_rate.map(|r| round(r * 100.0, 2))).collect::<Vec<_>>()}
         ]
@@ -370,6 +393,7 @@ async fn dashboard(
                 None => { section { h2 { (t(M::RetentionByBranch)) } p.notice { (t(M::NoCohort)) } } }
             }
             section { h2 { (t(M::ChurnTrend)) } (chart("chart-churn", &churn_chart)) }
+            section { h2 { (t(M::KindsTitle)) } (kinds_section(lang, &kinds)) }
             section { h2 { (t(M::Uplift)) } (uplift_section(lang, &uplifts)) }
             section { h2 { (t(M::FunnelTitle)) } (funnel_section(lang, &funnel)) }
         }
@@ -445,6 +469,26 @@ fn uplift_section(lang: Lang, uplifts: &[CampaignUplift]) -> Markup {
                     }
                 }
             }
+        }
+    }
+}
+
+/// The churn kinds of the lines in the viewer's scope as of the data date: counts and shares.
+fn kinds_section(lang: Lang, report: &weiwan_app::churn_kinds::ChurnKindReport) -> Markup {
+    let t = |m: M| m.text(lang);
+    let c = &report.overall;
+    let share = |n: i64| if c.lines > 0 { percent(Some(n as f64 / c.lines as f64)) } else { percent(None) };
+    html! {
+        p.muted { (t(M::AsOf)) ": " (report.as_of) " · " (t(M::KindsNote)) }
+        table #churn-kinds {
+            thead { tr { th { (t(M::Lines)) } th { (t(M::LeftExternal)) } th { (t(M::LeftSwitch)) } th { (t(M::WonBack)) } th { (t(M::Dormant)) } } }
+            tbody { tr {
+                td.num { (c.lines) }
+                td.num data-kind="external" { (c.external) " (" (share(c.external)) ")" }
+                td.num data-kind="internal_switch" { (c.internal_switch) " (" (share(c.internal_switch)) ")" }
+                td.num data-kind="won_back" { (c.won_back) }
+                td.num data-kind="dormant" { (c.dormant) " (" (share(c.dormant)) ")" }
+            } }
         }
     }
 }

@@ -64,7 +64,7 @@ pub async fn seed_entities(store: &dyn Store) {
     let line = |id: &str, customer: &str, msisdn: &str| {
         row(
             TableId::Subscriptions,
-            &[id, customer, msisdn, "P96", "active", "2015-03-01", "", "", "", "", ""],
+            &[id, customer, msisdn, "P96", "active", "2015-03-01", "", "", "", "", "", ""],
         )
     };
     let lines = vec![
@@ -347,6 +347,14 @@ async fn every_role_against_every_endpoint() {
             [NO, OK, NO, GONE, NO, NO, NO, NO],
         ),
         (Method::GET, "/api/v1/tasks".into(), None, [NO, OK, NO, OK, OK, OK, OK, NO]),
+        // Churn kinds: counts for the dashboards' readers; the lines (personal data) for analysts.
+        (Method::GET, "/api/v1/churn-kinds?as_of=2026-11-01".into(), None, [NO, OK, OK, NO, NO, NO, OK, NO]),
+        (
+            Method::GET,
+            "/api/v1/churn-kinds?as_of=2026-11-01&lines=true".into(),
+            None,
+            [NO, NO, NO, NO, NO, NO, OK, NO],
+        ),
         // M1's task: only M1 works it; the analyst sees it but may not work it.
         (
             Method::POST,
@@ -981,6 +989,34 @@ async fn the_audit_log_records_views_and_changes() {
     assert_eq!(view["detail"]["masked"], true);
     // Newest first.
     assert_eq!(log[0]["action"], "record_outcome");
+}
+
+#[tokio::test]
+async fn churn_kinds_are_served_checked_and_their_lines_audited() {
+    let h = Harness::new().await;
+    // The harness's lake is empty: every count is zero, and nothing is refused for it.
+    let (status, report) =
+        h.call(Some("analyst"), Method::GET, "/api/v1/churn-kinds?as_of=2026-11-01&lines=true", None).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["overall"]["lines"], 0);
+    assert_eq!(report["window_days"], 30);
+    assert_eq!(report["lines"], json!([]));
+    for (query, expected) in [
+        ("as_of=2026-13-01", "as_of"),
+        ("as_of=2026-11-01&window_days=0", "window_days 0"),
+        ("as_of=2026-11-01&dormant_months=25", "dormant_months 25"),
+    ] {
+        let (status, body) =
+            h.call(Some("analyst"), Method::GET, &format!("/api/v1/churn-kinds?{query}"), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert!(body.to_string().contains(expected), "{query}: {body}");
+    }
+    let (_, log) = h.call(Some("admin"), Method::GET, "/api/v1/audit?action=view_churn_kinds", None).await;
+    let entries = log.as_array().expect("entries");
+    assert_eq!(entries.len(), 1, "only the request for lines is audited: {log}");
+    assert_eq!(entries[0]["actor"], "u-analyst");
+    let (_, doc) = h.call(None, Method::GET, "/api/v1/openapi.json", None).await;
+    assert!(doc["paths"]["/api/v1/churn-kinds"].is_object());
 }
 
 #[tokio::test]

@@ -90,6 +90,8 @@ pub(crate) struct Line {
     pub activated_on: Option<NaiveDate>,
     pub contract_end: Option<NaiveDate>,
     pub device_model: Option<&'static str>,
+    /// The handset's identity (a hashed IMEI), set with `device_model` when the line ends.
+    pub device_id: Option<String>,
     pub device_since: Option<NaiveDate>,
     pub in_family: bool,
     pub disconnected_on: Option<NaiveDate>,
@@ -108,6 +110,7 @@ impl Line {
         self.activated_on = None;
         self.contract_end = None;
         self.device_model = None;
+        self.device_id = None;
         self.device_since = None;
         self.in_family = false;
         self.disconnected_on = None;
@@ -167,6 +170,8 @@ pub(crate) struct Owner<'a> {
     pub line_number: u32,
     /// Start of the customer's family plan, if the customer has one.
     pub family_start: Option<NaiveDate>,
+    /// The activation date, when already decided: an internal switcher's new line.
+    pub activated_on: Option<NaiveDate>,
 }
 
 /// Simulates one line into `line`.
@@ -209,9 +214,15 @@ pub(crate) fn simulate_line(
         }
     }
     finish_line(timeline, &state, pre_disconnect, line);
+    if line.device_model.is_some() {
+        line.device_id = Some(identity::device_id(seed, line.subscription_index, line.device_since));
+    }
 }
 
 fn draw_activation(rng: &mut SimRng, timeline: &Timeline, owner: Owner<'_>) -> NaiveDate {
+    if let Some(activated_on) = owner.activated_on {
+        return activated_on;
+    }
     let joined_on = owner.customer.joined_on;
     if owner.line_number == 0 {
         return joined_on;

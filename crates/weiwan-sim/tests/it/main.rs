@@ -151,6 +151,7 @@ struct LineFacts {
     status: String,
     activated_on: Option<NaiveDate>,
     disconnected_on: Option<NaiveDate>,
+    device_id: Option<String>,
     device_since: Option<NaiveDate>,
     contract_end: Option<NaiveDate>,
     /// (kind, starts_on, ends_on, status)
@@ -211,8 +212,9 @@ fn base() -> &'static Base {
                             customer: text(&row[1]),
                             status: text(&row[4]),
                             activated_on: row[5].as_date(),
-                            disconnected_on: row[10].as_date(),
-                            device_since: row[8].as_date(),
+                            disconnected_on: row[11].as_date(),
+                            device_id: row[8].as_text().map(str::to_owned),
+                            device_since: row[9].as_date(),
                             contract_end: row[6].as_date(),
                             ..LineFacts::default()
                         };
@@ -250,7 +252,13 @@ fn base() -> &'static Base {
             }
         }
         let empty = Base {
-            summary: Summary { customers: 0, subscriptions: 0, churned: 0, rows: BTreeMap::new() },
+            summary: Summary {
+                customers: 0,
+                subscriptions: 0,
+                churned: 0,
+                switched: 0,
+                rows: BTreeMap::new(),
+            },
             lines: BTreeMap::new(),
             customers: BTreeMap::new(),
             managers: BTreeMap::new(),
@@ -468,10 +476,13 @@ fn statuses_tiers_groups_and_managers_look_like_a_real_base() {
     assert!(key_persons.values().all(|n| (1..=3).contains(n)), "{key_persons:?}");
     assert!(key_persons.len() as u64 >= groups - 1, "groups without key persons");
 
-    // Most customers own one line; some own two or three.
+    // Most customers own one line; some own two or three (internal switchers' new lines, from
+    // BASE_LINES on, aside).
     let mut lines_per_customer: BTreeMap<&str, u64> = BTreeMap::new();
-    for line in base.lines.values() {
-        *lines_per_customer.entry(line.customer.as_str()).or_default() += 1;
+    for (id, line) in &base.lines {
+        if id[1..].parse::<u64>().is_ok_and(|index| index < BASE_LINES) {
+            *lines_per_customer.entry(line.customer.as_str()).or_default() += 1;
+        }
     }
     let single =
         lines_per_customer.values().filter(|n| **n == 1).count() as f64 / lines_per_customer.len() as f64;
@@ -497,6 +508,42 @@ fn monthly_churn_is_plausible() {
     assert!((0.08..0.35).contains(&yearly), "share of lines churned {yearly}");
     let disconnected = base.lines.values().filter(|line| line.status == "disconnected").count() as u64;
     assert_eq!(disconnected, base.summary.churned);
+}
+
+#[test]
+fn some_leavers_switch_to_a_new_line_of_the_same_customer() {
+    let base = base();
+    // New lines of switchers are numbered from BASE_LINES on, after every customer's own.
+    let index = |id: &str| id[1..].parse::<u64>().expect("S + digits");
+    let new_lines: Vec<(&String, &LineFacts)> =
+        base.lines.iter().filter(|(id, _)| index(id) >= BASE_LINES).collect();
+    assert_eq!(new_lines.len() as u64, base.summary.switched);
+    let own_leavers = base
+        .lines
+        .iter()
+        .filter(|(id, line)| index(id) < BASE_LINES && line.status == "disconnected")
+        .count() as f64;
+    let share = base.summary.switched as f64 / own_leavers;
+    assert!((0.08..0.16).contains(&share), "{share} of leavers switched");
+    let mut same_handset = 0;
+    for (id, line) in &new_lines {
+        let activated = line.activated_on.expect("activated");
+        // The line that left: the same customer's, disconnected 3 days after to 14 days before.
+        let left = base.lines.values().find(|other| {
+            other.customer == line.customer
+                && other.disconnected_on.is_some_and(|left| {
+                    let gap = (activated - left).num_days();
+                    (-3..=14).contains(&gap)
+                })
+        });
+        let left = left.unwrap_or_else(|| panic!("{id}: no line of {} left near {activated}", line.customer));
+        same_handset += usize::from(left.device_id.is_some() && left.device_id == line.device_id);
+    }
+    let kept = same_handset as f64 / new_lines.len() as f64;
+    assert!((0.6..0.95).contains(&kept), "{kept} kept their handset");
+    // Handsets are identified on every line that has one, and differ between lines otherwise.
+    let with_handset = base.lines.values().filter(|l| l.device_id.is_some()).count() as f64;
+    assert!(with_handset / base.lines.len() as f64 > 0.9);
 }
 
 /// Mean of `measure` over the three months before a churner's last month, or over an active

@@ -78,6 +78,7 @@ fn base_rows() -> Vec<(TableId, Vec<Vec<Value>>)> {
                     "2015-03-01",
                     "2027-02-28",
                     "华为 Mate 60",
+                    "d7f3a9c2e1b4",
                     "2024-01-10",
                     "",
                     "",
@@ -122,7 +123,7 @@ async fn upsert_replaces_rows_with_the_same_key(store: Arc<dyn Store>) {
     import(store.as_ref(), &base_rows()).await;
     let moved = row(
         TableId::Subscriptions,
-        &["S1", "C2", "13800001234", "P96", "disconnected", "2015-03-01", "", "", "", "", "2026-09-30"],
+        &["S1", "C2", "13800001234", "P96", "disconnected", "2015-03-01", "", "", "", "", "", "2026-09-30"],
     );
     import(store.as_ref(), &[(TableId::Subscriptions, vec![moved.clone()])]).await;
     assert_eq!(store.dump_table(TableId::Subscriptions).await.expect("dump"), vec![moved]);
